@@ -1,0 +1,16 @@
+//! `player-wasm`: an HLS player whose decisions live in a sans-IO engine.
+//!
+//! * [`hls`]: the HLS model (master and media playlists) on `m3u8-rs`.
+//! * [`abr`]: adaptive-bitrate algorithms behind one trait, and the shared bandwidth estimator.
+//! * [`qoe`]: quality-of-experience accounting (startup, rebuffering, bitrate, switches, QoE_lin).
+//! * [`engine`]: the deterministic state machine that owns every playback decision. It
+//!   never touches the network, the clock or the DOM: inputs come in with `now`, actions
+//!   are polled out.
+//!
+//! None of these modules depends on a browser; they build and test natively. The browser
+//! shell (wasm32 only) drives the same engine.
+
+pub mod abr;
+pub mod engine;
+pub mod hls;
+pub mod qoe;

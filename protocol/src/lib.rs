@@ -1,0 +1,16 @@
+//! The wire format the player and the collector share.
+//!
+//! One definition of everything that crosses the network between the SDK and the
+//! collector, so both sides agree by construction. This crate holds serde types and
+//! their validation only: no I/O, no clocks.
+//!
+//! What lives here today: the version of the format and the reasons an adaptive
+//! bitrate decision can carry (they reach the JS API and telemetry). Beacon events and
+//! CMCD keys join as the analytics land.
+
+mod reason;
+
+pub use reason::{ParseReasonError, SwitchReason};
+
+/// Version of the beacon wire format. Bumped on any incompatible change.
+pub const PROTOCOL_VERSION: u32 = 1;
