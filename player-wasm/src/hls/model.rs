@@ -32,6 +32,73 @@ pub struct MasterPlaylist {
     pub independent_segments: bool,
 }
 
+impl Playlist {
+    /// Where the playlist was loaded from.
+    pub fn url(&self) -> &Url {
+        match self {
+            Self::Master(master) => &master.url,
+            Self::Media(media) => &media.url,
+        }
+    }
+
+    /// The master playlist, if this is one.
+    pub fn as_master(&self) -> Option<&MasterPlaylist> {
+        match self {
+            Self::Master(master) => Some(master),
+            Self::Media(_) => None,
+        }
+    }
+
+    /// The media playlist, if this is one.
+    pub fn as_media(&self) -> Option<&MediaPlaylist> {
+        match self {
+            Self::Master(_) => None,
+            Self::Media(media) => Some(media),
+        }
+    }
+}
+
+impl MasterPlaylist {
+    /// The renditions of one kind in one group, in playlist order.
+    pub fn renditions_in<'a>(
+        &'a self,
+        kind: RenditionKind,
+        group_id: &str,
+    ) -> impl Iterator<Item = &'a Rendition> {
+        self.renditions
+            .iter()
+            .filter(move |rendition| rendition.kind == kind && rendition.group_id == group_id)
+    }
+
+    /// The audio renditions of an `AUDIO` group.
+    pub fn audio_renditions<'a>(&'a self, group_id: &str) -> impl Iterator<Item = &'a Rendition> {
+        self.renditions_in(RenditionKind::Audio, group_id)
+    }
+
+    /// The subtitle renditions of a `SUBTITLES` group.
+    pub fn subtitle_renditions<'a>(
+        &'a self,
+        group_id: &str,
+    ) -> impl Iterator<Item = &'a Rendition> {
+        self.renditions_in(RenditionKind::Subtitles, group_id)
+    }
+
+    /// The rendition to pick without a user preference: the group's `DEFAULT=YES` one,
+    /// else its first.
+    pub fn default_rendition(&self, kind: RenditionKind, group_id: &str) -> Option<&Rendition> {
+        self.renditions_in(kind, group_id)
+            .find(|rendition| rendition.default)
+            .or_else(|| self.renditions_in(kind, group_id).next())
+    }
+
+    /// Indices of `variants` from the lowest to the highest `BANDWIDTH` (stable for ties).
+    pub fn variants_by_bandwidth(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.variants.len()).collect();
+        order.sort_by_key(|&index| self.variants[index].bandwidth);
+        order
+    }
+}
+
 /// One entry of the bitrate ladder (`EXT-X-STREAM-INF` or `EXT-X-I-FRAME-STREAM-INF`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Variant {
@@ -134,6 +201,56 @@ pub struct MediaPlaylist {
     pub start: Option<StartOffset>,
     /// The segments in playlist order. `segments[i].sequence == media_sequence + i`.
     pub segments: Vec<Segment>,
+}
+
+impl MediaPlaylist {
+    /// No `EXT-X-ENDLIST`: segments may still be added, the playlist must be reloaded.
+    pub fn is_live(&self) -> bool {
+        !self.ended
+    }
+
+    /// The sum of the segment durations.
+    pub fn duration(&self) -> f64 {
+        self.segments
+            .iter()
+            .fold(0.0, |total, segment| total + segment.duration)
+    }
+
+    /// Start of the first segment on the timeline (0 unless a live merge moved it).
+    pub fn timeline_start(&self) -> f64 {
+        self.segments.first().map_or(0.0, |segment| segment.start)
+    }
+
+    /// End of the last segment on the timeline (0 for a playlist without segments).
+    pub fn end(&self) -> f64 {
+        self.segments.last().map_or(0.0, Segment::end)
+    }
+
+    /// Index of the segment containing playlist time `time` (`start <= time < end`).
+    /// `None` before the first segment, at or after the end, and for NaN.
+    pub fn segment_index_at(&self, time: f64) -> Option<usize> {
+        let after = self.segments.partition_point(|segment| segment.start <= time);
+        let index = after.checked_sub(1)?;
+        (time < self.segments[index].end()).then_some(index)
+    }
+
+    /// Index of the segment with media sequence number `sequence`.
+    pub fn index_of_sequence(&self, sequence: u64) -> Option<usize> {
+        let first = self.segments.first()?.sequence;
+        let index = usize::try_from(sequence.checked_sub(first)?).ok()?;
+        (index < self.segments.len()).then_some(index)
+    }
+
+    /// The segment with media sequence number `sequence`.
+    pub fn segment_by_sequence(&self, sequence: u64) -> Option<&Segment> {
+        self.index_of_sequence(sequence)
+            .map(|index| &self.segments[index])
+    }
+
+    /// Media sequence number of the last segment.
+    pub fn last_sequence(&self) -> Option<u64> {
+        self.segments.last().map(|segment| segment.sequence)
+    }
 }
 
 /// One media segment with everything needed to fetch and place it.

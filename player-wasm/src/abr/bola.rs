@@ -1,0 +1,179 @@
+//! BOLA-E as dash.js runs it (Spiteri et al., "From theory to practice", MMSys 2018).
+//!
+//! Each level has a utility `ln(bitrate / lowest bitrate) + 1`. In steady state the level
+//! maximises `(V·(utility + γ) − buffer) / bitrate`, with V and γ set so the top level is
+//! reached at a buffer of `max(12 s, 10 s + 2 s per level)`. BOLA-E additions:
+//! * start-up picks by throughput and fills a *placeholder buffer* so BOLA does not
+//!   fall to the lowest level just because the real buffer is empty;
+//! * the placeholder grows with time spent not downloading, shrinks instead of pausing,
+//!   and is dropped on a stall;
+//! * BOLA-O: never climb above both the last level and what throughput sustains;
+//! * above the buffer where the chosen level stops being optimal, ask to pause rather
+//!   than overfill the buffer with low-quality segments.
+
+use super::{Abr, AbrContext, Decision, SwitchReason};
+
+/// BOLA stops short of pausing below this buffer (seconds).
+const MINIMUM_BUFFER_S: f64 = 10.0;
+/// Extra target buffer per level (seconds).
+const MINIMUM_BUFFER_PER_LEVEL_S: f64 = 2.0;
+/// Target buffer of the stable regime (dash.js `stableBufferTime`).
+const STABLE_BUFFER_S: f64 = 12.0;
+/// Share of the throughput estimate the throughput rule may use.
+const THROUGHPUT_SAFETY: f64 = 0.9;
+
+/// BOLA-E.
+#[derive(Debug, Clone, Default)]
+pub struct Bola {
+    placeholder_s: f64,
+    last_level: Option<usize>,
+    last_decision_at: Option<f64>,
+    downloads_seen: usize,
+}
+
+struct Parameters {
+    utilities: Vec<f64>,
+    gp: f64,
+    vp: f64,
+}
+
+impl Parameters {
+    fn new(ctx: &AbrContext<'_>) -> Option<Self> {
+        let lowest = ctx.levels.first()?.bitrate_bps.max(1.0);
+        let utilities: Vec<f64> = ctx
+            .levels
+            .iter()
+            .map(|level| (level.bitrate_bps.max(1.0) / lowest).ln() + 1.0)
+            .collect();
+        let highest = utilities.iter().copied().fold(f64::MIN, f64::max);
+        if highest <= 1.0 {
+            return None;
+        }
+        let buffer_target = STABLE_BUFFER_S
+            .max(MINIMUM_BUFFER_S + MINIMUM_BUFFER_PER_LEVEL_S * ctx.levels.len() as f64);
+        let gp = (highest - 1.0) / (buffer_target / MINIMUM_BUFFER_S - 1.0);
+        let vp = MINIMUM_BUFFER_S / gp;
+        Some(Parameters { utilities, gp, vp })
+    }
+
+    fn level_for_buffer(&self, ctx: &AbrContext<'_>, buffer: f64) -> usize {
+        let mut best = 0;
+        let mut best_score = f64::NEG_INFINITY;
+        for level in 0..=ctx.top() {
+            let score =
+                (self.vp * (self.utilities[level] + self.gp) - buffer) / ctx.levels[level].bitrate_bps;
+            if score >= best_score {
+                best_score = score;
+                best = level;
+            }
+        }
+        best
+    }
+
+    /// Buffer below which `level` is never chosen over a lower one.
+    fn min_buffer_for(&self, ctx: &AbrContext<'_>, level: usize) -> f64 {
+        let rate = ctx.levels[level].bitrate_bps;
+        let utility = self.utilities[level];
+        (0..level)
+            .filter(|&lower| self.utilities[lower] < utility)
+            .map(|lower| {
+                let lower_rate = ctx.levels[lower].bitrate_bps;
+                let lower_utility = self.utilities[lower];
+                self.vp
+                    * (self.gp + (rate * lower_utility - lower_rate * utility) / (rate - lower_rate))
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// Buffer above which `level` stops being BOLA's choice.
+    fn max_buffer_for(&self, level: usize) -> f64 {
+        self.vp * (self.utilities[level] + self.gp)
+    }
+}
+
+impl Bola {
+    fn throughput_level(ctx: &AbrContext<'_>) -> usize {
+        ctx.level_for_bitrate(ctx.estimator.estimate_bps() * THROUGHPUT_SAFETY)
+    }
+
+    /// Grows the placeholder by the time since the last decision not spent downloading.
+    fn grow_placeholder(&mut self, ctx: &AbrContext<'_>) {
+        if let Some(previous) = self.last_decision_at {
+            let downloading: f64 = ctx.history[self.downloads_seen.min(ctx.history.len())..]
+                .iter()
+                .map(|record| record.finished_at - record.requested_at.max(previous))
+                .filter(|seconds| *seconds > 0.0)
+                .sum();
+            let idle = (ctx.now - previous - downloading).max(0.0);
+            self.placeholder_s += idle;
+        }
+        self.downloads_seen = ctx.history.len();
+        self.last_decision_at = Some(ctx.now);
+    }
+}
+
+impl Abr for Bola {
+    fn name(&self) -> &'static str {
+        "bola"
+    }
+
+    fn choose(&mut self, ctx: &AbrContext<'_>) -> Decision {
+        let Some(parameters) = Parameters::new(ctx) else {
+            return Decision::now(0, SwitchReason::Hold);
+        };
+        let startup = self.last_level.is_none() || !ctx.estimator.has_samples();
+        if startup {
+            let level = Self::throughput_level(ctx);
+            self.placeholder_s = (parameters.min_buffer_for(ctx, level) - ctx.buffer_s).max(0.0);
+            self.last_level = Some(level);
+            self.last_decision_at = Some(ctx.now);
+            self.downloads_seen = ctx.history.len();
+            return Decision::now(level, SwitchReason::Startup);
+        }
+        if ctx.buffer_s <= 0.0 && ctx.playback_started {
+            // A stall: the placeholder was too optimistic.
+            self.placeholder_s = 0.0;
+        }
+        self.grow_placeholder(ctx);
+        let last = self.last_level.unwrap_or(0).min(ctx.top());
+        let effective = ctx.buffer_s + self.placeholder_s;
+        let mut level = parameters.level_for_buffer(ctx, effective);
+        let mut reason = if level > last {
+            SwitchReason::BufferHigh
+        } else if level < last {
+            SwitchReason::BufferLow
+        } else {
+            SwitchReason::Hold
+        };
+        let sustainable = Self::throughput_level(ctx);
+        if level > last && level > sustainable {
+            level = sustainable.max(last);
+            reason = if level > last {
+                SwitchReason::ThroughputUp
+            } else {
+                SwitchReason::Hold
+            };
+        }
+        let mut delay = (effective - parameters.max_buffer_for(level)).max(0.0);
+        if delay <= self.placeholder_s {
+            self.placeholder_s -= delay;
+            delay = 0.0;
+        } else {
+            delay -= self.placeholder_s;
+            self.placeholder_s = 0.0;
+            if level >= ctx.top() {
+                delay = 0.0;
+            }
+        }
+        self.last_level = Some(level);
+        Decision {
+            level,
+            reason,
+            delay_s: delay,
+        }
+    }
+
+    fn reset(&mut self) {
+        *self = Bola::default();
+    }
+}

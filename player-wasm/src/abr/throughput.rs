@@ -1,0 +1,65 @@
+//! Throughput rule in the manner of hls.js.
+//!
+//! Takes the shared EWMA estimate (minimum of a 3 s and a 9 s half-life average, time to
+//! first byte excluded) and picks the highest level that fits it, scaled by 0.95 for the
+//! current level and below and by 0.7 for levels above it, provided its segment would
+//! arrive before the buffer runs dry. When no level can, it allows up to 4 s of
+//! starvation; when none fits even then, the lowest level.
+
+use super::{Abr, AbrContext, Decision, throughput_reason};
+
+/// EWMA throughput rule.
+#[derive(Debug, Clone)]
+pub struct ThroughputRule {
+    /// Share of the estimate usable for the current level and below.
+    pub factor_down: f64,
+    /// Share of the estimate usable for levels above the current one.
+    pub factor_up: f64,
+    /// Starvation tolerated (seconds) when no level fits the buffer.
+    pub max_starvation_s: f64,
+}
+
+impl Default for ThroughputRule {
+    fn default() -> Self {
+        ThroughputRule {
+            factor_down: 0.95,
+            factor_up: 0.7,
+            max_starvation_s: 4.0,
+        }
+    }
+}
+
+impl ThroughputRule {
+    fn find(&self, ctx: &AbrContext<'_>, estimate: f64, max_fetch_s: f64) -> Option<usize> {
+        let base = ctx.last_level.unwrap_or(0);
+        let ttfb = ctx.estimator.ttfb_estimate_s();
+        (0..=ctx.top()).rev().find(|&level| {
+            let factor = if level <= base {
+                self.factor_down
+            } else {
+                self.factor_up
+            };
+            let usable = estimate * factor;
+            let fetch_s = ttfb + ctx.segment_bytes(0, level) * 8.0 / usable;
+            ctx.levels[level].bitrate_bps < usable && fetch_s < max_fetch_s
+        })
+    }
+}
+
+impl Abr for ThroughputRule {
+    fn name(&self) -> &'static str {
+        "throughput"
+    }
+
+    fn choose(&mut self, ctx: &AbrContext<'_>) -> Decision {
+        let estimate = ctx.estimator.estimate_bps();
+        let buffer = ctx.buffer_s.max(0.0);
+        let level = self
+            .find(ctx, estimate, buffer)
+            .or_else(|| self.find(ctx, estimate, buffer + self.max_starvation_s))
+            .unwrap_or(0);
+        Decision::now(level, throughput_reason(ctx.last_level, level))
+    }
+
+    fn reset(&mut self) {}
+}

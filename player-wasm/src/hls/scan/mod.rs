@@ -1,0 +1,284 @@
+//! The line scan that runs before `m3u8-rs`: it decides whether the text is a master or a
+//! media playlist, checks every tag it knows against its grammar (with the line number),
+//! and records what `m3u8-rs` does not keep (line numbers, exact `EXTINF` durations,
+//! `EXT-X-GAP`, program date times, `EXT-X-SKIP`, keys with `METHOD=NONE`).
+//!
+//! It also writes the text handed to `m3u8-rs`, line for line: each line is either a
+//! canonical rewrite of a checked tag (so that `m3u8-rs` reads exactly what was checked and
+//! nothing else), a URI line, or blank (comments, unknown tags and the tags the scan itself
+//! handles). That keeps `m3u8-rs` away from inputs it misreads or silently drops: prefix
+//! matches such as `#EXT-X-DISCONTINUITYX`, attribute lists that run across lines, titles
+//! with commas, unterminated tags at the end of the file.
+
+mod master;
+mod media;
+
+pub(crate) use master::ScannedMaster;
+pub(crate) use media::{KeyChange, ScannedMedia, SegmentFacts};
+
+use std::collections::HashMap;
+
+use super::attributes::{Attributes, TagAt};
+use super::error::PlaylistError;
+use super::lines::{HEADER, LineKind, classify, header_index};
+use super::values;
+
+/// A playlist after the scan.
+#[derive(Debug)]
+pub(crate) enum Scanned {
+    Master(ScannedMaster),
+    Media(ScannedMedia),
+}
+
+/// Tags that only a master playlist may hold.
+const MASTER_TAGS: &[&str] = &[
+    "EXT-X-STREAM-INF",
+    "EXT-X-I-FRAME-STREAM-INF",
+    "EXT-X-MEDIA",
+    "EXT-X-SESSION-DATA",
+    "EXT-X-SESSION-KEY",
+    "EXT-X-CONTENT-STEERING",
+];
+
+/// Tags that only a media playlist may hold.
+const MEDIA_TAGS: &[&str] = &[
+    "EXTINF",
+    "EXT-X-TARGETDURATION",
+    "EXT-X-MEDIA-SEQUENCE",
+    "EXT-X-DISCONTINUITY-SEQUENCE",
+    "EXT-X-ENDLIST",
+    "EXT-X-PLAYLIST-TYPE",
+    "EXT-X-I-FRAMES-ONLY",
+    "EXT-X-BYTERANGE",
+    "EXT-X-DISCONTINUITY",
+    "EXT-X-KEY",
+    "EXT-X-MAP",
+    "EXT-X-PROGRAM-DATE-TIME",
+    "EXT-X-DATERANGE",
+    "EXT-X-GAP",
+    "EXT-X-SKIP",
+    "EXT-X-PART",
+    "EXT-X-PART-INF",
+    "EXT-X-SERVER-CONTROL",
+    "EXT-X-PRELOAD-HINT",
+    "EXT-X-RENDITION-REPORT",
+    "EXT-X-BITRATE",
+];
+
+/// Scans the (variable-substituted) lines of a playlist.
+pub(crate) fn scan(lines: &[String]) -> Result<Scanned, PlaylistError> {
+    let header = header_index(lines).ok_or(PlaylistError::NotAPlaylist)?;
+    let body = Body { lines, header };
+    match playlist_kind(&body)? {
+        Kind::Master => master::scan_master(&body).map(Scanned::Master),
+        Kind::Media => media::scan_media(&body).map(Scanned::Media),
+    }
+}
+
+/// The lines of a playlist and where its `#EXTM3U` is.
+struct Body<'a> {
+    lines: &'a [String],
+    header: usize,
+}
+
+impl Body<'_> {
+    /// The lines after the header: 1-based number and classification.
+    fn after_header(&self) -> impl Iterator<Item = (usize, LineKind<'_>)> {
+        self.lines
+            .iter()
+            .enumerate()
+            .skip(self.header + 1)
+            .map(|(index, line)| (index + 1, classify(line)))
+    }
+
+    /// The text for `m3u8-rs` from one output line per input line after the header: the
+    /// header first (blank lines before it are dropped into its place), then the lines.
+    fn m3u8_text(&self, body_lines: Vec<String>) -> String {
+        let mut text = String::from(HEADER);
+        text.push('\n');
+        for _ in 0..self.header {
+            text.push('\n');
+        }
+        for line in body_lines {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Master,
+    Media,
+}
+
+/// Master if a master tag appears, media if a media tag or a URI does; both is an error.
+fn playlist_kind(body: &Body<'_>) -> Result<Kind, PlaylistError> {
+    let mut first_master = None;
+    let mut first_media = None;
+    let mut first_uri = None;
+    for (number, line) in body.after_header() {
+        match line {
+            LineKind::Tag { name, .. } if first_master.is_none() && MASTER_TAGS.contains(&name) => {
+                first_master = Some((number, name));
+            }
+            LineKind::Tag { name, .. } if first_media.is_none() && MEDIA_TAGS.contains(&name) => {
+                first_media = Some((number, name));
+            }
+            LineKind::Uri(_) if first_uri.is_none() => first_uri = Some(number),
+            _ => {}
+        }
+    }
+    match (first_master, first_media) {
+        (Some((master_line, master_tag)), Some((media_line, media_tag))) => {
+            Err(PlaylistError::MixedPlaylist {
+                master_line,
+                master_tag: master_tag.to_owned(),
+                media_line,
+                media_tag: media_tag.to_owned(),
+            })
+        }
+        (Some(_), None) => Ok(Kind::Master),
+        (None, Some(_)) => Ok(Kind::Media),
+        (None, None) if first_uri.is_some() => Ok(Kind::Media),
+        (None, None) => Err(PlaylistError::EmptyPlaylist),
+    }
+}
+
+/// Tags that may appear once: the first value of each, to refuse a different second one.
+#[derive(Debug, Default)]
+struct OnceTags {
+    seen: HashMap<String, (usize, String)>,
+}
+
+impl OnceTags {
+    fn record(&mut self, tag: TagAt<'_>, value: &str) -> Result<(), PlaylistError> {
+        match self.seen.get(tag.name) {
+            Some((first_line, first_value)) if first_value != value => {
+                Err(PlaylistError::ConflictingTag {
+                    line: tag.line,
+                    first_line: *first_line,
+                    tag: tag.name.to_owned(),
+                })
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.seen
+                    .insert(tag.name.to_owned(), (tag.line, value.to_owned()));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A tag that takes no value (`#EXT-X-ENDLIST`); an empty one after `:` is tolerated.
+fn expect_no_value(tag: TagAt<'_>, value: Option<&str>) -> Result<(), PlaylistError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(()),
+        Some(_) => Err(tag.syntax("this tag takes no value")),
+    }
+}
+
+/// The value of a tag that needs one, trimmed.
+fn expect_value<'a>(tag: TagAt<'_>, value: Option<&'a str>) -> Result<&'a str, PlaylistError> {
+    match value.map(str::trim) {
+        Some(value) if !value.is_empty() => Ok(value),
+        _ => Err(tag.syntax("this tag needs a value")),
+    }
+}
+
+/// A tag value read with one of the value grammars.
+fn scalar<T>(
+    tag: TagAt<'_>,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, values::Reason>,
+) -> Result<T, PlaylistError> {
+    let text = expect_value(tag, value)?;
+    parse(text).map_err(|reason| tag.invalid("value", text, reason))
+}
+
+/// Tags both kinds of playlist may hold. Returns the line for `m3u8-rs` (`None`: blank),
+/// or `Ok(None)` as well for tags that are not playlist-wide (the caller ignores them).
+fn playlist_wide_tag(
+    tag: TagAt<'_>,
+    value: Option<&str>,
+    once: &mut OnceTags,
+) -> Result<Option<String>, PlaylistError> {
+    match tag.name {
+        "EXT-X-VERSION" => {
+            let version = scalar(tag, value, values::decimal_integer)?;
+            once.record(tag, &version.to_string())?;
+            Ok(None)
+        }
+        "EXT-X-INDEPENDENT-SEGMENTS" => {
+            expect_no_value(tag, value)?;
+            Ok(Some(format!("#{}", tag.name)))
+        }
+        "EXT-X-START" => start_tag(tag, value, once).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// `EXT-X-START:TIME-OFFSET=<signed float>[,PRECISE=YES|NO]`.
+fn start_tag(
+    tag: TagAt<'_>,
+    value: Option<&str>,
+    once: &mut OnceTags,
+) -> Result<String, PlaylistError> {
+    let attributes = Attributes::parse(tag, value.unwrap_or(""))?;
+    attributes.required_parsed("TIME-OFFSET", values::signed_decimal_float)?;
+    attributes.yes_no("PRECISE")?;
+    let line = attributes.canonical_line(&["TIME-OFFSET", "PRECISE"]);
+    once.record(tag, &line)?;
+    Ok(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hls::lines::split_lines;
+
+    fn kind(text: &str) -> Result<Kind, PlaylistError> {
+        let lines = split_lines(text);
+        let header = header_index(&lines).ok_or(PlaylistError::NotAPlaylist)?;
+        playlist_kind(&Body {
+            lines: &lines,
+            header,
+        })
+    }
+
+    #[test]
+    fn the_kind_comes_from_the_tags() {
+        assert_eq!(kind("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n"), Ok(Kind::Master));
+        assert_eq!(kind("#EXTM3U\n#EXT-X-TARGETDURATION:4\n"), Ok(Kind::Media));
+        assert_eq!(kind("#EXTM3U\na.ts\n"), Ok(Kind::Media));
+        assert_eq!(kind("#EXTM3U\n#EXT-X-VERSION:3\n# hi\n"), Err(PlaylistError::EmptyPlaylist));
+        assert_eq!(kind("no header\n"), Err(PlaylistError::NotAPlaylist));
+    }
+
+    #[test]
+    fn master_and_media_tags_together_are_refused() {
+        assert_eq!(
+            kind("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n#EXTINF:4,\n"),
+            Err(PlaylistError::MixedPlaylist {
+                master_line: 2,
+                master_tag: "EXT-X-STREAM-INF".into(),
+                media_line: 4,
+                media_tag: "EXTINF".into()
+            })
+        );
+    }
+
+    #[test]
+    fn the_m3u8_text_puts_the_header_first_and_keeps_line_numbers() {
+        let lines = split_lines("\n\n#EXTM3U\nx\n");
+        let body = Body {
+            lines: &lines,
+            header: 2,
+        };
+        let text = body.m3u8_text(vec!["x".into(), String::new()]);
+        assert_eq!(text, "#EXTM3U\n\n\nx\n\n");
+        assert_eq!(text.lines().nth(3), Some("x"));
+    }
+}
