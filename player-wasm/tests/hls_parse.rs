@@ -50,11 +50,20 @@ fn a_master_playlist_gives_variants_with_resolved_uris_and_attributes() {
     assert!(master.independent_segments);
     assert_eq!(master.variants.len(), 2);
     let hd = &master.variants[0];
-    assert_eq!(hd.uri.as_str(), "https://media.test/shows/ep1/hd/index.m3u8");
+    assert_eq!(
+        hd.uri.as_str(),
+        "https://media.test/shows/ep1/hd/index.m3u8"
+    );
     assert_eq!(hd.bandwidth, 2_400_000);
     assert_eq!(hd.average_bandwidth, Some(2_000_000));
     assert_eq!(hd.codecs, ["avc1.64001f", "mp4a.40.2"]);
-    assert_eq!(hd.resolution, Some(Resolution { width: 1280, height: 720 }));
+    assert_eq!(
+        hd.resolution,
+        Some(Resolution {
+            width: 1280,
+            height: 720
+        })
+    );
     assert_eq!(hd.frame_rate, Some(29.97));
     assert_eq!(hd.audio_group.as_deref(), Some("aac"));
     assert_eq!(hd.subtitles_group.as_deref(), Some("subs"));
@@ -139,7 +148,10 @@ fn a_media_playlist_places_segments_on_a_timeline() {
     assert_eq!(sequences, [41, 42, 43]);
     let starts: Vec<f64> = media.segments.iter().map(|s| s.start).collect();
     assert_eq!(starts, [0.0, 6.006, 6.006 + 5.5]);
-    assert_eq!(media.segments[0].duration, 6.006, "EXTINF kept as f64, exactly");
+    assert_eq!(
+        media.segments[0].duration, 6.006,
+        "EXTINF kept as f64, exactly"
+    );
     assert_eq!(media.segments[0].title.as_deref(), Some("first"));
     assert_eq!(media.segments[1].title, None);
     assert_eq!(media.duration(), 6.006 + 5.5 + 2.0);
@@ -155,7 +167,11 @@ fn segment_lookup_by_time_and_by_sequence() {
     assert!(media.is_live());
     assert_eq!(media.segment_index_at(0.0), Some(0));
     assert_eq!(media.segment_index_at(3.999), Some(0));
-    assert_eq!(media.segment_index_at(4.0), Some(2), "the empty segment holds no time");
+    assert_eq!(
+        media.segment_index_at(4.0),
+        Some(2),
+        "the empty segment holds no time"
+    );
     assert_eq!(media.segment_index_at(7.5), Some(2));
     assert_eq!(media.segment_index_at(8.0), None, "the very end");
     assert_eq!(media.segment_index_at(-0.1), None);
@@ -209,7 +225,10 @@ fn the_map_in_effect_applies_to_every_following_segment() {
         .collect();
     let a = (
         "https://media.test/shows/ep1/init-a.mp4".to_owned(),
-        Some(ByteRange { offset: 0, length: 720 }),
+        Some(ByteRange {
+            offset: 0,
+            length: 720,
+        }),
     );
     let b = ("https://media.test/shows/init-b.mp4".to_owned(), None);
     assert_eq!(inits, [None, Some(a.clone()), Some(a), Some(b)]);
@@ -227,17 +246,35 @@ fn keys_apply_until_the_next_key_tag_and_method_none_clears_them() {
     let keys: Vec<Option<(&str, Option<&str>)>> = media
         .segments
         .iter()
-        .map(|s| s.key.as_ref().map(|k| (k.method.as_str(), k.uri.as_ref().map(Url::as_str))))
+        .map(|s| {
+            s.key
+                .as_ref()
+                .map(|k| (k.method.as_str(), k.uri.as_ref().map(Url::as_str)))
+        })
         .collect();
     let k1 = Some(("AES-128", Some("https://media.test/shows/ep1/keys/k1")));
     assert_eq!(
         keys,
-        [None, k1, k1, Some(("SAMPLE-AES", Some("skd://asset"))), None]
+        [
+            None,
+            k1,
+            k1,
+            Some(("SAMPLE-AES", Some("skd://asset"))),
+            None
+        ]
     );
     let first_key = media.segments[1].key.as_ref().unwrap();
-    assert_eq!(first_key.iv.as_deref(), Some("0x00000000000000000000000000000abc"));
     assert_eq!(
-        media.segments[3].key.as_ref().unwrap().key_format.as_deref(),
+        first_key.iv.as_deref(),
+        Some("0x00000000000000000000000000000abc")
+    );
+    assert_eq!(
+        media.segments[3]
+            .key
+            .as_ref()
+            .unwrap()
+            .key_format
+            .as_deref(),
         Some("com.apple.streamingkeydelivery")
     );
 }
@@ -277,7 +314,11 @@ fn program_date_times_carry_forward_and_reset_at_discontinuities() {
          #EXT-X-PROGRAM-DATE-TIME:2024-05-01T14:00:00+02:00\n#EXTINF:4,\ne.ts\n",
     );
     let noon = 1_714_564_800_000.0;
-    let dates: Vec<Option<f64>> = media.segments.iter().map(|s| s.program_date_time_ms).collect();
+    let dates: Vec<Option<f64>> = media
+        .segments
+        .iter()
+        .map(|s| s.program_date_time_ms)
+        .collect();
     assert_eq!(
         dates,
         [
@@ -323,7 +364,10 @@ fn variables_are_substituted() {
     let Ok(Playlist::Media(media)) = parse_playlist(text, &url) else {
         panic!("should parse");
     };
-    assert_eq!(media.segments[0].uri.as_str(), "https://edge.test/a.m4s?s=s42");
+    assert_eq!(
+        media.segments[0].uri.as_str(),
+        "https://edge.test/a.m4s?s=s42"
+    );
     assert_eq!(
         media.segments[0].init.as_ref().unwrap().uri.as_str(),
         "https://edge.test/init.mp4"
@@ -360,8 +404,14 @@ fn harmless_quirks_are_tolerated() {
     let media = media(text);
     assert_eq!(media.target_duration, 4.0);
     assert_eq!(media.segments.len(), 2);
-    assert_eq!(media.segments[0].duration, 10.0, "longer than the target: tolerated");
-    assert_eq!(media.segments[0].title.as_deref(), Some("title, with, commas"));
+    assert_eq!(
+        media.segments[0].duration, 10.0,
+        "longer than the target: tolerated"
+    );
+    assert_eq!(
+        media.segments[0].title.as_deref(),
+        Some("title, with, commas")
+    );
     assert_eq!(
         media.segments[0].uri.as_str(),
         "https://media.test/shows/ep1/seg1.ts"

@@ -2,12 +2,13 @@
 //! at the first `0xFF` byte (never part of UTF-8 text); each half, read as lossy UTF-8, is
 //! parsed as a playlist, and when both are media playlists the second is merged onto the
 //! first as a live reload (and each onto itself). Nothing may panic; every model invariant
-//! checked below must hold for whatever parses.
+//! checked below must hold for whatever parses; and `m3u8-rs` must never disagree with the
+//! line scan (`PlaylistError::Rejected` means a gap in the scan's checks).
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use player_wasm::hls::{MediaPlaylist, Playlist, merge_reload, parse_playlist};
+use player_wasm::hls::{MediaPlaylist, Playlist, PlaylistError, merge_reload, parse_playlist};
 use url::Url;
 
 fuzz_target!(|data: &[u8]| {
@@ -34,6 +35,7 @@ fn parse(bytes: &[u8], base: &Url) -> Option<MediaPlaylist> {
     let text = String::from_utf8_lossy(bytes);
     match parse_playlist(&text, base) {
         Ok(Playlist::Media(media)) => Some(media),
+        Err(error @ PlaylistError::Rejected { .. }) => panic!("{error}"),
         Ok(Playlist::Master(_)) | Err(_) => None,
     }
 }

@@ -230,7 +230,11 @@ fn split_attribute(text: &str) -> Result<(&str, AttributeValue<'_>, &str), Strin
         let close = quoted
             .find('"')
             .ok_or_else(|| format!("unterminated quoted string in {name}"))?;
-        return Ok((name, AttributeValue::Quoted(&quoted[..close]), &quoted[close + 1..]));
+        return Ok((
+            name,
+            AttributeValue::Quoted(&quoted[..close]),
+            &quoted[close + 1..],
+        ));
     }
     let value_len = rest.find(',').unwrap_or(rest.len());
     let value = &rest[..value_len];
@@ -273,8 +277,14 @@ mod tests {
     #[test]
     fn quoted_and_unquoted_values() {
         let attributes = parse(r#"BANDWIDTH=1280000,CODECS="avc1.4d401f,mp4a.40.2",X="""#).unwrap();
-        assert_eq!(attributes.parsed("BANDWIDTH", values::decimal_integer), Ok(Some(1_280_000)));
-        assert_eq!(attributes.quoted("CODECS"), Ok(Some("avc1.4d401f,mp4a.40.2")));
+        assert_eq!(
+            attributes.parsed("BANDWIDTH", values::decimal_integer),
+            Ok(Some(1_280_000))
+        );
+        assert_eq!(
+            attributes.quoted("CODECS"),
+            Ok(Some("avc1.4d401f,mp4a.40.2"))
+        );
         assert_eq!(attributes.quoted("X"), Ok(Some("")));
         assert_eq!(attributes.quoted("MISSING"), Ok(None));
     }

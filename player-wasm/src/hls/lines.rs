@@ -12,7 +12,11 @@ pub(crate) fn split_lines(text: &str) -> Vec<String> {
     let mut rest = text;
     while let Some(end) = rest.find(['\r', '\n']) {
         lines.push(rest[..end].trim().to_owned());
-        let ending_len = if rest[end..].starts_with("\r\n") { 2 } else { 1 };
+        let ending_len = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
         rest = &rest[end + ending_len..];
     }
     lines.push(rest.trim().to_owned());
@@ -89,14 +93,20 @@ mod tests {
     fn lines_are_classified() {
         assert_eq!(classify(""), LineKind::Blank);
         assert_eq!(classify("# a comment"), LineKind::Comment);
-        assert_eq!(classify("#EXTINF:4,title"), LineKind::Tag {
-            name: "EXTINF",
-            value: Some("4,title")
-        });
-        assert_eq!(classify("#EXT-X-ENDLIST"), LineKind::Tag {
-            name: "EXT-X-ENDLIST",
-            value: None
-        });
+        assert_eq!(
+            classify("#EXTINF:4,title"),
+            LineKind::Tag {
+                name: "EXTINF",
+                value: Some("4,title")
+            }
+        );
+        assert_eq!(
+            classify("#EXT-X-ENDLIST"),
+            LineKind::Tag {
+                name: "EXT-X-ENDLIST",
+                value: None
+            }
+        );
         assert_eq!(classify("seg.ts"), LineKind::Uri("seg.ts"));
     }
 

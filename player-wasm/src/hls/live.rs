@@ -113,7 +113,10 @@ fn start_after_window(previous: &MediaPlaylist, first: &Segment) -> (f64, bool) 
         return (first.start, true);
     };
     let end = last.end();
-    let missed = first.sequence.saturating_sub(last.sequence).saturating_sub(1);
+    let missed = first
+        .sequence
+        .saturating_sub(last.sequence)
+        .saturating_sub(1);
     if missed == 0 {
         return (end, true);
     }
@@ -173,5 +176,83 @@ fn inherit_program_date_times(previous: &MediaPlaylist, reloaded: &mut MediaPlay
             .program_date_time_ms
             .map(|ms| ms + segment.duration * 1000.0)
             .filter(|ms| ms.is_finite());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hls::{Playlist, parse_playlist};
+    use url::Url;
+
+    fn playlist(first: u64, durations: &[f64], extra: &str) -> MediaPlaylist {
+        let mut text =
+            format!("#EXTM3U\n#EXT-X-TARGETDURATION:5\n#EXT-X-MEDIA-SEQUENCE:{first}\n{extra}");
+        for duration in durations {
+            text.push_str(&format!("#EXTINF:{duration},\ns.ts\n"));
+        }
+        let url = Url::parse("https://l.test/p.m3u8").unwrap();
+        match parse_playlist(&text, &url) {
+            Ok(Playlist::Media(media)) => media,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_start_after_the_window_is_exact_only_when_nothing_was_missed() {
+        let previous = playlist(10, &[4.0, 4.0], "");
+        let next = playlist(12, &[4.0], "");
+        assert_eq!(
+            start_after_window(&previous, &next.segments[0]),
+            (8.0, true)
+        );
+        let later = playlist(15, &[4.0], "");
+        assert_eq!(
+            start_after_window(&previous, &later.segments[0]),
+            (8.0 + 3.0 * 5.0, false)
+        );
+        let empty = playlist(10, &[], "");
+        assert_eq!(start_after_window(&empty, &next.segments[0]), (0.0, true));
+    }
+
+    #[test]
+    fn dates_that_would_move_the_reload_backwards_are_ignored() {
+        let previous = playlist(
+            10,
+            &[4.0, 4.0],
+            "#EXT-X-PROGRAM-DATE-TIME:2024-01-01T00:01:00Z\n",
+        );
+        let later = playlist(
+            15,
+            &[4.0],
+            "#EXT-X-PROGRAM-DATE-TIME:2024-01-01T00:00:00Z\n",
+        );
+        assert_eq!(
+            start_after_window(&previous, &later.segments[0]),
+            (23.0, false)
+        );
+    }
+
+    #[test]
+    fn renumbering_follows_the_shared_segment() {
+        let mut reloaded = playlist(3, &[1.0, 1.0], "#EXT-X-DISCONTINUITY-SEQUENCE:2\n");
+        reloaded.segments[1].discontinuity_sequence = 3;
+        renumber_discontinuities(&mut reloaded, 10);
+        let numbers: Vec<u64> = reloaded
+            .segments
+            .iter()
+            .map(|s| s.discontinuity_sequence)
+            .collect();
+        assert_eq!(numbers, [10, 11]);
+    }
+
+    #[test]
+    fn an_absurd_timeline_is_refused_rather_than_made_infinite() {
+        let previous = playlist(0, &[f64::MAX / 2.0, f64::MAX / 4.0], "");
+        let reloaded = playlist(1, &[f64::MAX / 4.0, f64::MAX / 2.0], "");
+        assert_eq!(
+            merge_reload(&previous, reloaded),
+            Err(LiveMergeError::TimelineOverflow)
+        );
     }
 }

@@ -15,8 +15,10 @@ pub(crate) fn build_master(
     scanned: &ScannedMaster,
     url: &Url,
 ) -> Result<MasterPlaylist, PlaylistError> {
-    let (iframe_streams, streams): (Vec<_>, Vec<_>) =
-        parsed.variants.into_iter().partition(|variant| variant.is_i_frame);
+    let (iframe_streams, streams): (Vec<_>, Vec<_>) = parsed
+        .variants
+        .into_iter()
+        .partition(|variant| variant.is_i_frame);
     same_count(streams.len(), scanned.variants.len(), "EXT-X-STREAM-INF")?;
     same_count(
         iframe_streams.len(),
@@ -63,7 +65,11 @@ fn variant(
         uri: resolve_uri(url, &stream.uri, uri_line)?,
         bandwidth: stream.bandwidth,
         average_bandwidth: stream.average_bandwidth,
-        codecs: stream.codecs.as_deref().map(split_codecs).unwrap_or_default(),
+        codecs: stream
+            .codecs
+            .as_deref()
+            .map(split_codecs)
+            .unwrap_or_default(),
         resolution: stream.resolution.map(|r| Resolution {
             width: r.width,
             height: r.height,
@@ -135,5 +141,20 @@ pub(crate) fn start_offset(start: m3u8_rs::Start) -> StartOffset {
     StartOffset {
         time_offset: start.time_offset,
         precise: start.precise.unwrap_or(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codecs_are_split_and_trimmed() {
+        assert_eq!(
+            split_codecs("avc1.64001f, mp4a.40.2"),
+            ["avc1.64001f", "mp4a.40.2"]
+        );
+        assert_eq!(split_codecs(" hvc1.2.4.L123.B0 ,,"), ["hvc1.2.4.L123.B0"]);
+        assert!(split_codecs("").is_empty());
     }
 }

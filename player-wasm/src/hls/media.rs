@@ -9,9 +9,7 @@ use url::Url;
 
 use super::error::PlaylistError;
 use super::master::start_offset;
-use super::model::{
-    ByteRange, InitSegment, MediaPlaylist, PlaylistType, Segment, SegmentKey,
-};
+use super::model::{ByteRange, InitSegment, MediaPlaylist, PlaylistType, Segment, SegmentKey};
 use super::parse::{resolve_uri, same_count};
 use super::scan::{KeyChange, ScannedMedia, SegmentFacts};
 

@@ -229,7 +229,9 @@ impl MediaPlaylist {
     /// Index of the segment containing playlist time `time` (`start <= time < end`).
     /// `None` before the first segment, at or after the end, and for NaN.
     pub fn segment_index_at(&self, time: f64) -> Option<usize> {
-        let after = self.segments.partition_point(|segment| segment.start <= time);
+        let after = self
+            .segments
+            .partition_point(|segment| segment.start <= time);
         let index = after.checked_sub(1)?;
         (time < self.segments[index].end()).then_some(index)
     }

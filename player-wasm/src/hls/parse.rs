@@ -50,9 +50,9 @@ fn run_m3u8_rs<'a, T, E>(
     parser: impl Fn(&'a [u8]) -> Result<(&'a [u8], T), E>,
 ) -> Result<T, PlaylistError> {
     match parser(text.as_bytes()) {
-        Ok((rest, parsed)) if rest.is_empty() => Ok(parsed),
+        Ok(([], parsed)) => Ok(parsed),
         Ok((rest, _)) => {
-            let consumed = &text.as_bytes()[..text.len() - rest.len()];
+            let consumed = &text.as_bytes()[..text.len().saturating_sub(rest.len())];
             let line = consumed.iter().filter(|&&b| b == b'\n').count() + 1;
             Err(PlaylistError::Rejected {
                 message: format!("it stopped reading at line {line}"),
@@ -87,5 +87,53 @@ pub(crate) fn same_count(
                 "it found {found_by_m3u8_rs} {what} where the line scan found {found_by_scan}"
             ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_left_unread_by_m3u8_rs_is_reported_with_its_line() {
+        let stops_after_two_lines =
+            |input: &'static [u8]| -> Result<(&'static [u8], ()), ()> { Ok((&input[8..], ())) };
+        assert_eq!(
+            run_m3u8_rs("#EXTM3U\na\nb\n", stops_after_two_lines),
+            Err(PlaylistError::Rejected {
+                message: "it stopped reading at line 2".into()
+            })
+        );
+        let fails = |_: &'static [u8]| -> Result<(&'static [u8], ()), ()> { Err(()) };
+        assert!(matches!(
+            run_m3u8_rs("#EXTM3U\n", fails),
+            Err(PlaylistError::Rejected { .. })
+        ));
+    }
+
+    #[test]
+    fn counts_that_disagree_are_rejected() {
+        assert_eq!(same_count(2, 2, "segments"), Ok(()));
+        assert!(matches!(
+            same_count(1, 2, "segments"),
+            Err(PlaylistError::Rejected { message }) if message.contains("1 segments")
+        ));
+    }
+
+    #[test]
+    fn uris_resolve_against_the_playlist_url() {
+        let base = Url::parse("https://a.test/x/y/p.m3u8?q=1").unwrap();
+        assert_eq!(
+            resolve_uri(&base, "../z.ts", 3).unwrap().as_str(),
+            "https://a.test/x/z.ts"
+        );
+        assert_eq!(
+            resolve_uri(&base, "//b.test/s.ts", 3).unwrap().as_str(),
+            "https://b.test/s.ts"
+        );
+        assert!(matches!(
+            resolve_uri(&base, "https://[::1/", 9),
+            Err(PlaylistError::BadUri { line: 9, .. })
+        ));
     }
 }

@@ -254,7 +254,10 @@ mod tests {
     #[test]
     fn dates_become_epoch_milliseconds() {
         assert_eq!(date_time_ms("1970-01-01T00:00:00Z"), Ok(0.0));
-        assert_eq!(date_time_ms("2000-03-01T00:00:00.500Z"), Ok(951_868_800_500.0));
+        assert_eq!(
+            date_time_ms("2000-03-01T00:00:00.500Z"),
+            Ok(951_868_800_500.0)
+        );
         assert_eq!(
             date_time_ms("2000-03-01T01:00:00+01:00"),
             date_time_ms("2000-03-01T00:00:00Z")
@@ -263,7 +266,10 @@ mod tests {
             date_time_ms("2000-03-01T01:00:00+0100"),
             date_time_ms("2000-03-01T00:00:00")
         );
-        assert_eq!(date_time_ms("2024-02-29 23:59:60-00"), Ok(1_709_251_200_000.0));
+        assert_eq!(
+            date_time_ms("2024-02-29 23:59:60-00"),
+            Ok(1_709_251_200_000.0)
+        );
         for bad in [
             "",
             "2023-02-29T00:00:00Z",

@@ -59,7 +59,11 @@ struct Variables {
 fn collect_definitions(lines: &[String], url: &Url) -> Result<Option<Variables>, PlaylistError> {
     let mut variables: Option<Variables> = None;
     for (index, line) in lines.iter().enumerate() {
-        let LineKind::Tag { name: DEFINE, value } = classify(line) else {
+        let LineKind::Tag {
+            name: DEFINE,
+            value,
+        } = classify(line)
+        else {
             continue;
         };
         let tag = TagAt {
@@ -67,7 +71,11 @@ fn collect_definitions(lines: &[String], url: &Url) -> Result<Option<Variables>,
             name: DEFINE,
         };
         let attributes = Attributes::parse(tag, value.unwrap_or(""))?;
-        declare(&attributes, url, variables.get_or_insert_with(Variables::default))?;
+        declare(
+            &attributes,
+            url,
+            variables.get_or_insert_with(Variables::default),
+        )?;
     }
     Ok(variables)
 }
@@ -170,7 +178,10 @@ fn substitute_line(
 /// The variable name of a reference whose `{$` was just consumed, if `text` continues with
 /// `name}`.
 fn reference_name(text: &str) -> Option<&str> {
-    let end = text.bytes().take_while(|&b| is_variable_name_byte(b)).count();
+    let end = text
+        .bytes()
+        .take_while(|&b| is_variable_name_byte(b))
+        .count();
     (end > 0 && text[end..].starts_with('}')).then(|| &text[..end])
 }
 
@@ -208,7 +219,10 @@ mod tests {
             "https://origin.test/p.m3u8?token=abc",
         )
         .unwrap();
-        assert_eq!(lines[3], "#EXT-X-MAP:URI=\"https://cdn.test/init.mp4?t=abc\"");
+        assert_eq!(
+            lines[3],
+            "#EXT-X-MAP:URI=\"https://cdn.test/init.mp4?t=abc\""
+        );
         assert_eq!(lines[4], "https://cdn.test/a.ts?t=abc");
         assert_eq!(lines[5], "# {$host} stays in comments");
     }
@@ -256,11 +270,23 @@ mod tests {
             "#EXTM3U\n#EXT-X-DEFINE:NAME=\"a\",VALUE=\"1\"\n#EXT-X-DEFINE:IMPORT=\"a\"\n",
             "file:///p.m3u8",
         );
-        assert!(matches!(twice, Err(PlaylistError::InvalidValue { line: 3, .. })));
-        let bad_name = substituted("#EXTM3U\n#EXT-X-DEFINE:NAME=\"a.b\",VALUE=\"1\"\n", "file:///p");
-        assert!(matches!(bad_name, Err(PlaylistError::InvalidValue { line: 2, .. })));
+        assert!(matches!(
+            twice,
+            Err(PlaylistError::InvalidValue { line: 3, .. })
+        ));
+        let bad_name = substituted(
+            "#EXTM3U\n#EXT-X-DEFINE:NAME=\"a.b\",VALUE=\"1\"\n",
+            "file:///p",
+        );
+        assert!(matches!(
+            bad_name,
+            Err(PlaylistError::InvalidValue { line: 2, .. })
+        ));
         let no_value = substituted("#EXTM3U\n#EXT-X-DEFINE:NAME=\"a\"\n", "file:///p");
-        assert!(matches!(no_value, Err(PlaylistError::MissingAttribute { line: 2, .. })));
+        assert!(matches!(
+            no_value,
+            Err(PlaylistError::MissingAttribute { line: 2, .. })
+        ));
     }
 
     #[test]

@@ -98,7 +98,11 @@ impl MasterScan {
     }
 
     /// A tag line: checks it and returns its line for `m3u8-rs` (`None`: blank).
-    fn tag(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<Option<String>, PlaylistError> {
+    fn tag(
+        &mut self,
+        tag: TagAt<'_>,
+        value: Option<&str>,
+    ) -> Result<Option<String>, PlaylistError> {
         match tag.name {
             "EXT-X-STREAM-INF" => self.stream_inf(tag, value).map(Some),
             "EXT-X-I-FRAME-STREAM-INF" => self.iframe_stream_inf(tag, value).map(Some),
@@ -206,9 +210,11 @@ fn check_instream_id(attributes: &Attributes<'_>) -> Result<(), PlaylistError> {
     if valid {
         Ok(())
     } else {
-        Err(attributes
-            .tag()
-            .invalid("INSTREAM-ID", id, "expected CC1 to CC4 or SERVICE1 to SERVICE63"))
+        Err(attributes.tag().invalid(
+            "INSTREAM-ID",
+            id,
+            "expected CC1 to CC4 or SERVICE1 to SERVICE63",
+        ))
     }
 }
 

@@ -2,9 +2,7 @@
 //! the lines of its URI, byte range, map and key, in segment order; the playlist-level tags
 //! checked (with conflicting repeats refused).
 
-use super::{
-    Body, OnceTags, expect_no_value, expect_value, playlist_wide_tag, scalar,
-};
+use super::{Body, OnceTags, expect_no_value, expect_value, playlist_wide_tag, scalar};
 use crate::hls::attributes::{Attributes, TagAt};
 use crate::hls::error::PlaylistError;
 use crate::hls::lines::LineKind;
@@ -117,7 +115,11 @@ impl MediaScan {
     }
 
     /// A tag line: checks it and returns its line for `m3u8-rs` (`None`: blank).
-    fn tag(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<Option<String>, PlaylistError> {
+    fn tag(
+        &mut self,
+        tag: TagAt<'_>,
+        value: Option<&str>,
+    ) -> Result<Option<String>, PlaylistError> {
         match tag.name {
             "EXTINF" => self.extinf(tag, value).map(|()| None),
             "EXT-X-BYTERANGE" => self.byte_range(tag, value).map(Some),
@@ -189,7 +191,11 @@ impl MediaScan {
     }
 
     /// `EXT-X-KEY`: `METHOD=NONE` is recorded here; other methods go to `m3u8-rs`.
-    fn key(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<Option<String>, PlaylistError> {
+    fn key(
+        &mut self,
+        tag: TagAt<'_>,
+        value: Option<&str>,
+    ) -> Result<Option<String>, PlaylistError> {
         let attributes = Attributes::parse(tag, value.unwrap_or(""))?;
         let method = attributes.required_unquoted("METHOD")?;
         if method == "NONE" {
@@ -222,7 +228,11 @@ impl MediaScan {
     }
 
     /// `EXT-X-MEDIA-SEQUENCE` and `EXT-X-DISCONTINUITY-SEQUENCE`: before the first segment.
-    fn sequence_number(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<String, PlaylistError> {
+    fn sequence_number(
+        &mut self,
+        tag: TagAt<'_>,
+        value: Option<&str>,
+    ) -> Result<String, PlaylistError> {
         let number = scalar(tag, value, values::decimal_integer)?;
         self.before_first_segment(tag)?;
         self.once.record(tag, &number.to_string())?;

@@ -250,10 +250,16 @@ mod tests {
 
     #[test]
     fn the_kind_comes_from_the_tags() {
-        assert_eq!(kind("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n"), Ok(Kind::Master));
+        assert_eq!(
+            kind("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n"),
+            Ok(Kind::Master)
+        );
         assert_eq!(kind("#EXTM3U\n#EXT-X-TARGETDURATION:4\n"), Ok(Kind::Media));
         assert_eq!(kind("#EXTM3U\na.ts\n"), Ok(Kind::Media));
-        assert_eq!(kind("#EXTM3U\n#EXT-X-VERSION:3\n# hi\n"), Err(PlaylistError::EmptyPlaylist));
+        assert_eq!(
+            kind("#EXTM3U\n#EXT-X-VERSION:3\n# hi\n"),
+            Err(PlaylistError::EmptyPlaylist)
+        );
         assert_eq!(kind("no header\n"), Err(PlaylistError::NotAPlaylist));
     }
 

@@ -55,8 +55,8 @@ fn load(file: &Path) -> Result<(String, Url), String> {
             error.utf8_error().valid_up_to()
         )
     })?;
-    let absolute = std::fs::canonicalize(file)
-        .map_err(|error| format!("cannot resolve the path: {error}"))?;
+    let absolute =
+        std::fs::canonicalize(file).map_err(|error| format!("cannot resolve the path: {error}"))?;
     let url = Url::from_file_path(&absolute)
         .map_err(|()| format!("cannot make a file:// URL of {}", absolute.display()))?;
     Ok((text, url))
@@ -108,7 +108,11 @@ fn master_summary(name: &str, master: &MasterPlaylist) -> Value {
 
 fn media_summary(name: &str, media: &MediaPlaylist) -> Value {
     let count = |keep: fn(&player_wasm::hls::Segment) -> bool| {
-        media.segments.iter().filter(|segment| keep(segment)).count()
+        media
+            .segments
+            .iter()
+            .filter(|segment| keep(segment))
+            .count()
     };
     let init_uris: BTreeSet<&str> = media
         .segments
