@@ -14,3 +14,4 @@ pub mod abr;
 pub mod engine;
 pub mod hls;
 pub mod qoe;
+pub mod sim;

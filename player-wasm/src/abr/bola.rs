@@ -60,8 +60,8 @@ impl Parameters {
         let mut best = 0;
         let mut best_score = f64::NEG_INFINITY;
         for level in 0..=ctx.top() {
-            let score =
-                (self.vp * (self.utilities[level] + self.gp) - buffer) / ctx.levels[level].bitrate_bps;
+            let score = (self.vp * (self.utilities[level] + self.gp) - buffer)
+                / ctx.levels[level].bitrate_bps;
             if score >= best_score {
                 best_score = score;
                 best = level;
@@ -80,7 +80,8 @@ impl Parameters {
                 let lower_rate = ctx.levels[lower].bitrate_bps;
                 let lower_utility = self.utilities[lower];
                 self.vp
-                    * (self.gp + (rate * lower_utility - lower_rate * utility) / (rate - lower_rate))
+                    * (self.gp
+                        + (rate * lower_utility - lower_rate * utility) / (rate - lower_rate))
             })
             .fold(0.0, f64::max)
     }

@@ -179,14 +179,20 @@ mod tests {
         }
         estimator.sample(250_000.0, 2.0); // 1 Mbit/s for 2 s
         let after_drop = estimator.estimate_bps();
-        assert!(after_drop < 3.2e6, "fast average pulls the minimum down: {after_drop}");
+        assert!(
+            after_drop < 3.2e6,
+            "fast average pulls the minimum down: {after_drop}"
+        );
         let mut rising = BandwidthEstimator::default();
         for _ in 0..10 {
             rising.sample(250_000.0, 2.0);
         }
         rising.sample(1_000_000.0, 2.0);
         let after_rise = rising.estimate_bps();
-        assert!(after_rise < 2.0e6, "slow average holds the minimum down: {after_rise}");
+        assert!(
+            after_rise < 2.0e6,
+            "slow average holds the minimum down: {after_rise}"
+        );
     }
 
     #[test]

@@ -65,7 +65,9 @@ impl<'a> Upcoming<'a> {
         if self.levels == 0 {
             0
         } else {
-            self.durations_s.len().min(self.sizes_bytes.len() / self.levels)
+            self.durations_s
+                .len()
+                .min(self.sizes_bytes.len() / self.levels)
         }
     }
 

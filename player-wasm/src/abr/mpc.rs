@@ -102,7 +102,8 @@ pub(crate) fn best_first_level(
             for level in 0..=self.top {
                 let download = self.ctx.segment_bytes(position, level) * 8.0 / self.bps;
                 let rebuffer = (download - buffer).max(0.0);
-                let next_buffer = (buffer - download).max(0.0) + self.ctx.segment_duration(position);
+                let next_buffer =
+                    (buffer - download).max(0.0) + self.ctx.segment_duration(position);
                 let gain = self.ctx.mbps(level)
                     - self.penalty * rebuffer
                     - (self.ctx.mbps(level) - self.ctx.mbps(last)).abs();

@@ -8,7 +8,9 @@ pub const REBUFFER_PENALTY_PER_S: f64 = 4.3;
 
 /// QoE_lin of one segment.
 pub fn segment_qoe_lin(bitrate_mbps: f64, rebuffer_s: f64, previous_bitrate_mbps: f64) -> f64 {
-    bitrate_mbps - REBUFFER_PENALTY_PER_S * rebuffer_s - (bitrate_mbps - previous_bitrate_mbps).abs()
+    bitrate_mbps
+        - REBUFFER_PENALTY_PER_S * rebuffer_s
+        - (bitrate_mbps - previous_bitrate_mbps).abs()
 }
 
 #[cfg(test)]

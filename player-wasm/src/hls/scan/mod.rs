@@ -198,8 +198,9 @@ fn scalar<T>(
     parse(text).map_err(|reason| tag.invalid("value", text, reason))
 }
 
-/// Tags both kinds of playlist may hold. Returns the line for `m3u8-rs` (`None`: blank),
-/// or `Ok(None)` as well for tags that are not playlist-wide (the caller ignores them).
+/// Tags both kinds of playlist may hold (`EXT-X-VERSION`, `EXT-X-INDEPENDENT-SEGMENTS`,
+/// `EXT-X-START`) are checked; any other tag reaching here is unknown or unused and left
+/// out. Returns the line for `m3u8-rs` (`None`: a blank line).
 fn playlist_wide_tag(
     tag: TagAt<'_>,
     value: Option<&str>,

@@ -1,0 +1,245 @@
+//! The engine's options, validated once so the rest of the engine can trust them.
+
+use crate::abr::AbrKind;
+
+/// How failed requests are retried.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries of one request before giving up on it.
+    pub max_retries: u32,
+    /// Delay before the first retry, in seconds; doubles on each further retry.
+    pub initial_delay_s: f64,
+    /// Upper bound of the delay between retries, in seconds.
+    pub max_delay_s: f64,
+    /// A request with no response headers after this long is abandoned as failed.
+    pub timeout_s: f64,
+}
+
+impl RetryPolicy {
+    /// Delay before retry number `attempt` (1 for the first retry).
+    pub fn delay_s(&self, attempt: u32) -> f64 {
+        let exponent = attempt.saturating_sub(1).min(30) as i32;
+        (self.initial_delay_s * 2f64.powi(exponent)).min(self.max_delay_s)
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            initial_delay_s: 0.5,
+            max_delay_s: 8.0,
+            timeout_s: 20.0,
+        }
+    }
+}
+
+/// Every option of the engine. Construct with `Default` and change fields, then let
+/// [`EngineConfig::validate`] (called by the engine) check them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Adaptive-bitrate algorithm.
+    pub abr: AbrKind,
+    /// Level of the first segment (index into the ladder sorted by ascending bitrate);
+    /// `None` lets the ABR choose.
+    pub start_level: Option<usize>,
+    /// Stop fetching when this much media is buffered ahead of the playhead, in seconds.
+    pub max_buffer_s: f64,
+    /// While the buffer is full, look again in steps of this many seconds.
+    pub buffer_full_step_s: f64,
+    /// Keep at most this much media behind the playhead, in seconds (`None`: keep all).
+    pub back_buffer_s: Option<f64>,
+    /// Never choose a level taller than the player (needs the element size in
+    /// [`MediaSnapshot`](super::MediaSnapshot)).
+    pub cap_level_to_player_size: bool,
+    /// Start playing as soon as possible.
+    pub autoplay: bool,
+    /// Abort a segment that will not arrive before the buffer runs dry and refetch it
+    /// at a level that will.
+    pub abandon_slow_downloads: bool,
+    /// Holes in the buffer up to this long (seconds) are jumped over when playback stalls at them.
+    pub max_gap_jump_s: f64,
+    /// Live: start this many target durations behind the live edge.
+    pub live_sync_target_durations: f64,
+    /// Retries of playlist requests.
+    pub playlist_retry: RetryPolicy,
+    /// Retries of segment requests.
+    pub segment_retry: RetryPolicy,
+    /// Upcoming segments described to the ABR.
+    pub abr_lookahead_segments: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            abr: AbrKind::Default,
+            start_level: None,
+            max_buffer_s: 30.0,
+            buffer_full_step_s: 0.5,
+            back_buffer_s: Some(30.0),
+            cap_level_to_player_size: false,
+            autoplay: true,
+            abandon_slow_downloads: true,
+            max_gap_jump_s: 2.0,
+            live_sync_target_durations: 3.0,
+            playlist_retry: RetryPolicy::default(),
+            segment_retry: RetryPolicy::default(),
+            abr_lookahead_segments: 48,
+        }
+    }
+}
+
+/// An option with a value the engine cannot work with.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid option {option}: {problem}")]
+pub struct ConfigError {
+    /// The option's name, as the JS API spells it.
+    pub option: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+fn positive(option: &'static str, value: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError {
+            option,
+            problem: format!("must be a positive number of seconds, got {value}"),
+        })
+    }
+}
+
+fn non_negative(option: &'static str, value: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError {
+            option,
+            problem: format!("must be zero or more seconds, got {value}"),
+        })
+    }
+}
+
+impl RetryPolicy {
+    fn validate(&self, option: &'static str) -> Result<(), ConfigError> {
+        if self.max_retries > 100 {
+            return Err(ConfigError {
+                option,
+                problem: format!("maxRetries must be at most 100, got {}", self.max_retries),
+            });
+        }
+        positive(option, self.initial_delay_s)?;
+        positive(option, self.max_delay_s)?;
+        positive(option, self.timeout_s)?;
+        if self.max_delay_s < self.initial_delay_s {
+            return Err(ConfigError {
+                option,
+                problem: "maxDelay must not be below the initial delay".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl EngineConfig {
+    /// Checks every option; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        positive("maxBufferSeconds", self.max_buffer_s)?;
+        positive("bufferFullStepSeconds", self.buffer_full_step_s)?;
+        if let Some(back) = self.back_buffer_s {
+            non_negative("backBufferSeconds", back)?;
+        }
+        non_negative("maxGapJumpSeconds", self.max_gap_jump_s)?;
+        positive("liveSyncTargetDurations", self.live_sync_target_durations)?;
+        self.playlist_retry.validate("playlistRetry")?;
+        self.segment_retry.validate("segmentRetry")?;
+        if self.abr_lookahead_segments == 0 || self.abr_lookahead_segments > 1000 {
+            return Err(ConfigError {
+                option: "abrLookaheadSegments",
+                problem: format!(
+                    "must be between 1 and 1000, got {}",
+                    self.abr_lookahead_segments
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        EngineConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_the_option() {
+        let cases: Vec<(EngineConfig, &str)> = vec![
+            (
+                EngineConfig {
+                    max_buffer_s: 0.0,
+                    ..Default::default()
+                },
+                "maxBufferSeconds",
+            ),
+            (
+                EngineConfig {
+                    max_buffer_s: f64::NAN,
+                    ..Default::default()
+                },
+                "maxBufferSeconds",
+            ),
+            (
+                EngineConfig {
+                    back_buffer_s: Some(-1.0),
+                    ..Default::default()
+                },
+                "backBufferSeconds",
+            ),
+            (
+                EngineConfig {
+                    max_gap_jump_s: f64::INFINITY,
+                    ..Default::default()
+                },
+                "maxGapJumpSeconds",
+            ),
+            (
+                EngineConfig {
+                    segment_retry: RetryPolicy {
+                        initial_delay_s: 4.0,
+                        max_delay_s: 1.0,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                "segmentRetry",
+            ),
+            (
+                EngineConfig {
+                    abr_lookahead_segments: 0,
+                    ..Default::default()
+                },
+                "abrLookaheadSegments",
+            ),
+        ];
+        for (config, option) in cases {
+            let error = config.validate().unwrap_err();
+            assert_eq!(error.option, option);
+            assert!(error.to_string().contains(option));
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.delay_s(1), 0.5);
+        assert_eq!(policy.delay_s(2), 1.0);
+        assert_eq!(policy.delay_s(3), 2.0);
+        assert_eq!(policy.delay_s(10), 8.0);
+        assert_eq!(policy.delay_s(u32::MAX), 8.0);
+    }
+}
