@@ -9,7 +9,9 @@
 //!   and is dropped on a stall;
 //! * BOLA-O: never climb above both the last level and what throughput sustains;
 //! * above the buffer where the chosen level stops being optimal, ask to pause rather
-//!   than overfill the buffer with low-quality segments.
+//!   than overfill the buffer with low-quality segments;
+//! * dash.js's insufficient-buffer rule caps the choice at what half the measured
+//!   throughput can deliver in the time the buffer (minus one segment) lasts.
 
 use super::{Abr, AbrContext, Decision, SwitchReason};
 
@@ -21,6 +23,8 @@ const MINIMUM_BUFFER_PER_LEVEL_S: f64 = 2.0;
 const STABLE_BUFFER_S: f64 = 12.0;
 /// Share of the throughput estimate the throughput rule may use.
 const THROUGHPUT_SAFETY: f64 = 0.9;
+/// Share of the throughput the insufficient-buffer rule may use.
+const INSUFFICIENT_BUFFER_SAFETY: f64 = 0.5;
 
 /// BOLA-E.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +32,8 @@ pub struct Bola {
     placeholder_s: f64,
     last_level: Option<usize>,
     last_decision_at: Option<f64>,
+    /// Buffer seen at the last decision: if more time than this passed, playback stalled.
+    last_buffer_s: f64,
     downloads_seen: usize,
 }
 
@@ -97,6 +103,15 @@ impl Bola {
         ctx.level_for_bitrate(ctx.estimator.estimate_bps() * THROUGHPUT_SAFETY)
     }
 
+    /// dash.js's insufficient-buffer rule: the highest level half the throughput can
+    /// fetch while the buffer, less one segment, lasts.
+    fn insufficient_buffer_level(ctx: &AbrContext<'_>) -> usize {
+        let duration = ctx.segment_duration(0).max(0.1);
+        let usable = (ctx.buffer_s - duration).max(0.0);
+        let bitrate = ctx.estimator.estimate_bps() * INSUFFICIENT_BUFFER_SAFETY * usable / duration;
+        ctx.level_for_bitrate(bitrate)
+    }
+
     /// Grows the placeholder by the time since the last decision not spent downloading.
     fn grow_placeholder(&mut self, ctx: &AbrContext<'_>) {
         if let Some(previous) = self.last_decision_at {
@@ -128,14 +143,19 @@ impl Abr for Bola {
             self.placeholder_s = (parameters.min_buffer_for(ctx, level) - ctx.buffer_s).max(0.0);
             self.last_level = Some(level);
             self.last_decision_at = Some(ctx.now);
+            self.last_buffer_s = ctx.buffer_s;
             self.downloads_seen = ctx.history.len();
             return Decision::now(level, SwitchReason::Startup);
         }
-        if ctx.buffer_s <= 0.0 && ctx.playback_started {
+        let stalled = self
+            .last_decision_at
+            .is_some_and(|at| ctx.now - at > self.last_buffer_s + 1e-6);
+        self.grow_placeholder(ctx);
+        if stalled || ctx.buffer_s <= 0.0 {
             // A stall: the placeholder was too optimistic.
             self.placeholder_s = 0.0;
         }
-        self.grow_placeholder(ctx);
+        self.last_buffer_s = ctx.buffer_s;
         let last = self.last_level.unwrap_or(0).min(ctx.top());
         let effective = ctx.buffer_s + self.placeholder_s;
         let mut level = parameters.level_for_buffer(ctx, effective);
@@ -154,6 +174,11 @@ impl Abr for Bola {
             } else {
                 SwitchReason::Hold
             };
+        }
+        let insufficient = Self::insufficient_buffer_level(ctx);
+        if level > insufficient {
+            level = insufficient;
+            reason = SwitchReason::BufferLow;
         }
         let mut delay = (effective - parameters.max_buffer_for(level)).max(0.0);
         if delay <= self.placeholder_s {

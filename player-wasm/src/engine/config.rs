@@ -67,6 +67,9 @@ pub struct EngineConfig {
     pub segment_retry: RetryPolicy,
     /// Upcoming segments described to the ABR.
     pub abr_lookahead_segments: usize,
+    /// VOD with byte ranges: load every level's playlist in the background, so the ABR
+    /// knows the exact size of every upcoming segment at every level.
+    pub preload_playlists: bool,
 }
 
 impl Default for EngineConfig {
@@ -85,6 +88,7 @@ impl Default for EngineConfig {
             playlist_retry: RetryPolicy::default(),
             segment_retry: RetryPolicy::default(),
             abr_lookahead_segments: 48,
+            preload_playlists: true,
         }
     }
 }

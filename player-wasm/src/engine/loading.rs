@@ -81,7 +81,9 @@ impl Engine {
         let pending = std::mem::take(&mut self.actions);
         let now = self.now;
         let config = self.config.clone();
-        *self = Engine::new(config).expect("configuration was validated");
+        let mut abr = std::mem::replace(&mut self.abr, config.abr.build());
+        abr.reset();
+        *self = Engine::with_abr(config, abr).expect("configuration was validated");
         self.actions = pending;
         self.now = now;
         let parsed = match Url::parse(url) {
@@ -538,6 +540,36 @@ impl Engine {
             .is_live()
             .then(|| self.now + if stale { target / 2.0 } else { target });
         audio.playlist = Some(media);
+    }
+
+    /// VOD with byte ranges: loads, one at a time, the playlists of levels not loaded yet
+    /// (their byte ranges give the ABR exact segment sizes).
+    pub(super) fn preload_playlists(&mut self) {
+        if !self.config.preload_playlists || self.live {
+            return;
+        }
+        let sizes_known = self
+            .levels
+            .iter()
+            .filter_map(|level| level.playlist.as_ref())
+            .any(|playlist| {
+                !playlist.is_live()
+                    && !playlist.segments.is_empty()
+                    && playlist
+                        .segments
+                        .iter()
+                        .all(|segment| segment.byte_range.is_some())
+            });
+        if !sizes_known || self.levels.iter().any(|level| level.loading.is_some()) {
+            return;
+        }
+        if let Some(level) = self
+            .levels
+            .iter()
+            .position(|level| level.playlist.is_none() && !level.failed)
+        {
+            self.load_level_playlist(level);
+        }
     }
 
     /// Live: reloads the playlists in use when their time has come.

@@ -40,7 +40,6 @@ pub use io::{
 use crate::abr::{Abr, BandwidthEstimator, DownloadRecord, LevelInfo};
 use crate::hls::MasterPlaylist;
 use crate::qoe::{QoeSummary, SegmentQoe, SessionQoe};
-use protocol::SwitchReason;
 use serde::Serialize;
 use state::{AudioRendition, InFlight, Level, PendingRetry, Track};
 use std::collections::{BTreeMap, VecDeque};
@@ -121,6 +120,8 @@ pub struct Engine {
     /// Where the last gap jump landed (so a hole is jumped once).
     last_gap_jump: Option<f64>,
     stall_started_at: Option<f64>,
+    /// Since when the element has been waiting although data is buffered ahead.
+    stalled_with_data_since: Option<f64>,
     nudged_at: Option<f64>,
     /// Reusable buffers for the ABR context.
     upcoming_sizes: Vec<f64>,
@@ -133,9 +134,16 @@ const MAIN: usize = 0;
 impl Engine {
     /// An engine with `config`, or the error naming the first invalid option.
     pub fn new(config: EngineConfig) -> Result<Engine, ConfigError> {
+        let abr = config.abr.build();
+        Engine::with_abr(config, abr)
+    }
+
+    /// An engine that uses `abr` instead of the one `config.abr` names (replays, custom
+    /// algorithms). It is reset on every `Load`.
+    pub fn with_abr(config: EngineConfig, abr: Box<dyn Abr>) -> Result<Engine, ConfigError> {
         config.validate()?;
         Ok(Engine {
-            abr: config.abr.build(),
+            abr,
             config,
             estimator: BandwidthEstimator::default(),
             actions: VecDeque::new(),
@@ -166,6 +174,7 @@ impl Engine {
             known_holes: Vec::new(),
             last_gap_jump: None,
             stall_started_at: None,
+            stalled_with_data_since: None,
             nudged_at: None,
             upcoming_sizes: Vec::new(),
             upcoming_durations: Vec::new(),
@@ -417,6 +426,7 @@ impl Engine {
         }
         self.check_abandon();
         self.reload_live_playlists();
+        self.preload_playlists();
         self.check_playback();
         self.evict_back_buffer();
         self.schedule_tracks();

@@ -217,6 +217,8 @@ impl Engine {
         }
         if media.waiting && !media.paused && !media.seeking {
             self.jump_gap(position);
+        } else {
+            self.stalled_with_data_since = None;
         }
         self.track_level_on_screen(position);
         if media.ended && !self.ended_emitted {
@@ -236,10 +238,10 @@ impl Engine {
             .unwrap_or_default();
         let ahead = ranges::ahead(&buffered, position);
         if ahead >= NUDGE_MIN_BUFFER_S {
-            if let Some(since) = self.stall_started_at
-                && self.now - since >= NUDGE_AFTER_S
-                && self.nudged_at.is_none()
-            {
+            // Data arriving ends a stall on its own: nudge only if the element still
+            // waits a while after the data is there.
+            let since = *self.stalled_with_data_since.get_or_insert(self.now);
+            if self.now - since >= NUDGE_AFTER_S && self.nudged_at.is_none() {
                 self.nudged_at = Some(self.now);
                 let to = position + NUDGE_STEP_S;
                 self.push(Action::SeekMedia { position: to });
@@ -247,6 +249,7 @@ impl Engine {
             }
             return;
         }
+        self.stalled_with_data_since = None;
         let Some(next) = ranges::next_start_after(&buffered, position) else {
             return;
         };
@@ -270,7 +273,7 @@ impl Engine {
 
     /// Deadline for the nudge of a stall with data buffered.
     pub(super) fn stall_nudge_deadline(&self) -> Option<f64> {
-        let since = self.stall_started_at?;
+        let since = self.stalled_with_data_since?;
         self.nudged_at.is_none().then_some(since + NUDGE_AFTER_S)
     }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::sim::{ConstantNetwork, MapOrigin, Origin, Resource, VirtualPlayer};
+use protocol::SwitchReason;
 
 const BASE: &str = "https://cdn.test/vod/";
 

@@ -55,7 +55,10 @@ pub struct QoeSummary {
 pub struct SessionQoe {
     play_requested_at: Option<f64>,
     first_frame_at: Option<f64>,
+    /// Start of the ongoing stall.
     stall_started_at: Option<f64>,
+    /// Start of the part of the ongoing stall not yet added to `rebuffer_s`.
+    stall_uncounted_from: Option<f64>,
     rebuffer_count: u32,
     rebuffer_s: f64,
     stall_since_segment_s: f64,
@@ -102,6 +105,7 @@ impl SessionQoe {
             return false;
         }
         self.stall_started_at = Some(now);
+        self.stall_uncounted_from = Some(now);
         self.rebuffer_count += 1;
         true
     }
@@ -109,10 +113,11 @@ impl SessionQoe {
     /// Playback resumed; returns the stall's length when one was ongoing.
     pub fn stall_ended(&mut self, now: f64) -> Option<f64> {
         let started = self.stall_started_at.take()?;
-        let duration = (now - started).max(0.0);
-        self.rebuffer_s += duration;
-        self.stall_since_segment_s += duration;
-        Some(duration)
+        let uncounted_from = self.stall_uncounted_from.take().unwrap_or(started);
+        let uncounted = (now - uncounted_from).max(0.0);
+        self.rebuffer_s += uncounted;
+        self.stall_since_segment_s += uncounted;
+        Some((now - started).max(0.0))
     }
 
     /// Whether a stall is ongoing.
@@ -138,13 +143,13 @@ impl SessionQoe {
     /// (an ongoing stall counts up to `now`).
     pub fn segment_arrived(&mut self, now: f64, level: usize, bitrate_bps: f64) -> SegmentQoe {
         let ongoing = self
-            .stall_started_at
-            .map_or(0.0, |started| (now - started).max(0.0));
+            .stall_uncounted_from
+            .map_or(0.0, |from| (now - from).max(0.0));
         let rebuffer = self.stall_since_segment_s + ongoing;
-        if let Some(started) = self.stall_started_at.as_mut() {
+        if let Some(from) = self.stall_uncounted_from.as_mut() {
             // The part of the ongoing stall charged here is not charged again.
-            self.rebuffer_s += now - *started;
-            *started = now;
+            self.rebuffer_s += (now - *from).max(0.0);
+            *from = now;
         }
         self.stall_since_segment_s = 0.0;
         let bitrate_mbps = bitrate_bps / 1e6;
@@ -176,8 +181,8 @@ impl SessionQoe {
     /// The figures so far; an ongoing stall counts up to `now`.
     pub fn summary(&self, now: f64) -> QoeSummary {
         let ongoing = self
-            .stall_started_at
-            .map_or(0.0, |started| (now - started).max(0.0));
+            .stall_uncounted_from
+            .map_or(0.0, |from| (now - from).max(0.0));
         let rebuffer_s = self.rebuffer_s + ongoing;
         let watched = self.playing_s + rebuffer_s;
         let qoe_total: f64 = self.segments.iter().map(|segment| segment.qoe).sum();
@@ -278,7 +283,11 @@ mod tests {
         let second = qoe.segment_arrived(6.5, 2, 1_200_000.0);
         assert!((second.rebuffer_s - 1.5).abs() < 1e-12);
         assert!((second.qoe - (1.2 - 4.3 * 1.5 - 0.45)).abs() < 1e-12);
-        qoe.stall_ended(6.5);
+        assert_eq!(
+            qoe.stall_ended(6.5),
+            Some(1.5),
+            "the whole stall is reported"
+        );
         let third = qoe.segment_arrived(9.0, 2, 1_200_000.0);
         assert_eq!(third.rebuffer_s, 0.0, "the stall was charged once");
         let summary = qoe.summary(9.0);

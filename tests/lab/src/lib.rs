@@ -7,9 +7,11 @@
 //!   engine-driven run is checked against).
 //! * [`score`]: QoE_lin per chunk and the per-algorithm summaries.
 
+pub mod evaluate;
 pub mod link;
 pub mod optimal;
 pub mod pensieve;
 pub mod score;
+pub mod session;
 pub mod trace;
 pub mod video;

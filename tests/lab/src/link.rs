@@ -169,9 +169,8 @@ mod tests {
         let trace = trace("0 8\n1 0\n2 0\n3 8\n4 8\n");
         let mut link = Link::new(&trace);
         let mut steps = Vec::new();
-        let seconds = link.download_with_progress(950_000.0, |elapsed, bytes| {
-            steps.push((elapsed, bytes))
-        });
+        let seconds =
+            link.download_with_progress(950_000.0, |elapsed, bytes| steps.push((elapsed, bytes)));
         assert!((seconds - 3.0).abs() < 1e-12, "{seconds}");
         // Zero-rate intervals deliver nothing, so they report no progress.
         assert_eq!(steps, vec![(3.0, 950_000.0)]);
@@ -185,7 +184,10 @@ mod tests {
             let mut probe = link;
             let seconds = probe.download(bytes);
             let back = link.bytes_within(seconds);
-            assert!((back - bytes).abs() < 1e-6 * bytes.max(1.0), "{bytes} vs {back}");
+            assert!(
+                (back - bytes).abs() < 1e-6 * bytes.max(1.0),
+                "{bytes} vs {back}"
+            );
         }
     }
 }

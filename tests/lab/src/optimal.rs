@@ -142,7 +142,11 @@ fn prune<'t>(mut candidates: Vec<State<'t>>, kbps: &[i64]) -> Vec<State<'t>> {
 /// Searches the best level sequence for `trace`.
 pub fn solve(trace: &Trace, video: &Video, rules: &ClientRules, options: SolveOptions) -> Solution {
     let levels = video.levels();
-    let kbps: Vec<i64> = video.bitrates_kbps.iter().map(|k| k.round() as i64).collect();
+    let kbps: Vec<i64> = video
+        .bitrates_kbps
+        .iter()
+        .map(|k| k.round() as i64)
+        .collect();
     let top_mbps = kbps.iter().copied().max().unwrap_or(0) as f64 / 1000.0;
     // Chunk 1 is fixed and unscored: its state is the root.
     let mut link = Link::new(trace);

@@ -164,7 +164,12 @@ pub fn run(trace: &Trace, video: &Video, abr: &mut dyn Abr, rules: &ClientRules)
 }
 
 /// Plays a fixed level sequence (one level per chunk) through the simulator.
-pub fn replay(trace: &Trace, video: &Video, levels: &[usize], rules: &ClientRules) -> SessionOutcome {
+pub fn replay(
+    trace: &Trace,
+    video: &Video,
+    levels: &[usize],
+    rules: &ClientRules,
+) -> SessionOutcome {
     #[derive(Debug)]
     struct Scripted<'l> {
         levels: &'l [usize],

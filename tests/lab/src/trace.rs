@@ -54,7 +54,9 @@ pub enum TraceError {
     },
     #[error("{path}: needs at least two samples, found {found}")]
     TooShort { path: PathBuf, found: usize },
-    #[error("{path}: every sample after the first has zero throughput or zero duration; nothing could ever be downloaded")]
+    #[error(
+        "{path}: every sample after the first has zero throughput or zero duration; nothing could ever be downloaded"
+    )]
     NoCapacity { path: PathBuf },
     #[error("{path}: no trace files in this directory")]
     EmptyDirectory { path: PathBuf },
@@ -202,13 +204,21 @@ mod tests {
     fn errors_name_the_file_and_line() {
         let cases = [
             ("0 1\n1 2 3\n", "t.txt:2", "two columns"),
-            ("0 1\n1 fast\n", "t.txt:2", "throughput is not a finite number"),
+            (
+                "0 1\n1 fast\n",
+                "t.txt:2",
+                "throughput is not a finite number",
+            ),
             ("0 1\nNaN 1\n", "t.txt:2", "time is not"),
             ("0 1\n2 1\n1 1\n", "t.txt:3", "before the previous"),
             ("0 1\n1 -3\n", "t.txt:2", "negative"),
             ("", "t.txt", "at least two samples"),
             ("0 1\n", "t.txt", "at least two samples"),
-            ("0 0\n1 0\n2 0\n", "t.txt", "nothing could ever be downloaded"),
+            (
+                "0 0\n1 0\n2 0\n",
+                "t.txt",
+                "nothing could ever be downloaded",
+            ),
             ("0 1\n1 inf\n", "t.txt:2", "finite"),
         ];
         for (text, place, message) in cases {

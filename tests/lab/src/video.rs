@@ -39,7 +39,9 @@ pub enum VideoError {
         line: usize,
         text: String,
     },
-    #[error("{dir}: expected video_size_0 .. video_size_{last} for a {levels}-level ladder, {missing} is missing")]
+    #[error(
+        "{dir}: expected video_size_0 .. video_size_{last} for a {levels}-level ladder, {missing} is missing"
+    )]
     MissingLevel {
         dir: PathBuf,
         last: usize,
@@ -82,13 +84,15 @@ impl Video {
                 let Some(first) = line.split_whitespace().next() else {
                     continue;
                 };
-                let size = first.parse::<u64>().ok().filter(|size| *size > 0).ok_or_else(|| {
-                    VideoError::BadSize {
+                let size = first
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|size| *size > 0)
+                    .ok_or_else(|| VideoError::BadSize {
                         path: path.clone(),
                         line: index + 1,
                         text: first.to_owned(),
-                    }
-                })?;
+                    })?;
                 level_sizes.push(size);
             }
             if level_sizes.len() < chunks {
@@ -110,7 +114,12 @@ impl Video {
 
     /// Loads Pensieve's reference video (six levels, 48 chunks of 4 s).
     pub fn load_pensieve(dir: &Path) -> Result<Video, VideoError> {
-        Video::load(dir, &PENSIEVE_BITRATES_KBPS, PENSIEVE_CHUNK_S, PENSIEVE_CHUNKS)
+        Video::load(
+            dir,
+            &PENSIEVE_BITRATES_KBPS,
+            PENSIEVE_CHUNK_S,
+            PENSIEVE_CHUNKS,
+        )
     }
 
     /// Number of levels.
