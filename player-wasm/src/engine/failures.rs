@@ -407,7 +407,8 @@ impl Engine {
                     entry.recovered_decode_error = true;
                     entry.created = false;
                     entry.init_appended = None;
-                    entry.buffered.clear();
+                    // The shell recreates the track on the next `CreateTrack` and reports
+                    // its (empty) buffer then.
                     entry.pending.clear();
                     entry.appended.clear();
                     entry.quota_retry = None;

@@ -430,7 +430,10 @@ impl Engine {
         self.check_playback();
         self.evict_back_buffer();
         self.schedule_tracks();
-        self.check_end_of_stream();
+        if self.check_end_of_stream() {
+            // Playback may be waiting at a hole that nothing will fill any more.
+            self.check_playback();
+        }
     }
 }
 

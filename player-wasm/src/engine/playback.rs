@@ -251,6 +251,19 @@ impl Engine {
         }
         self.stalled_with_data_since = None;
         let Some(next) = ranges::next_start_after(&buffered, position) else {
+            // Nothing more will come (every remaining segment was a gap): go to the end.
+            if self.end_of_stream_sent
+                && let Some(duration) = self.duration_sent
+                && position < duration
+                && self.last_gap_jump != Some(duration)
+            {
+                self.last_gap_jump = Some(duration);
+                self.push(Action::SeekMedia { position: duration });
+                self.emit(Event::GapJumped {
+                    from: position,
+                    to: duration,
+                });
+            }
             return;
         };
         let known_hole = self
@@ -341,10 +354,10 @@ impl Engine {
         }
     }
 
-    /// `EndOfStream` once every track has appended its last segment.
-    pub(super) fn check_end_of_stream(&mut self) {
+    /// `EndOfStream` once every track has appended its last segment; true when sent now.
+    pub(super) fn check_end_of_stream(&mut self) -> bool {
         if self.end_of_stream_sent || self.live {
-            return;
+            return false;
         }
         let done = self.tracks.iter().all(|track| {
             track.complete
@@ -356,5 +369,6 @@ impl Engine {
             self.end_of_stream_sent = true;
             self.push(Action::EndOfStream);
         }
+        done
     }
 }

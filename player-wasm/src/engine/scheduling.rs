@@ -224,10 +224,11 @@ impl Engine {
                 return;
             }
             // Nobody has it: leave a hole that playback jumps over.
-            let hole = super::io::TimeRange::new(segment.start, segment.end());
-            if !self.known_holes.contains(&hole) {
-                self.known_holes.push(hole);
-            }
+            // Adjacent gap segments make one hole.
+            ranges::insert(
+                &mut self.known_holes,
+                super::io::TimeRange::new(segment.start, segment.end()),
+            );
             let segment_count = self.source_playlist(source).map_or(0, |p| p.segments.len());
             let track = &mut self.tracks[index];
             track.cursor = segment.end();

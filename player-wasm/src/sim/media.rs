@@ -93,13 +93,14 @@ impl SimulatedMedia {
     pub fn refresh(&mut self) -> bool {
         let before = (self.waiting, self.seeking, self.ended, self.started);
         let ahead = self.ahead();
-        if self.seeking && ahead > 0.0 {
-            self.seeking = false;
-        }
         let at_end = self.end_of_stream
             && self
                 .duration
                 .is_some_and(|duration| self.position >= duration - 1e-6);
+        // A seek completes once media is there, or at the very end of a finished stream.
+        if self.seeking && (ahead > 0.0 || at_end) {
+            self.seeking = false;
+        }
         if at_end && !self.seeking {
             self.ended = true;
             self.waiting = false;

@@ -159,10 +159,18 @@ impl<O: Origin, N: Network> VirtualPlayer<O, N> {
                 }
             }
             Action::CreateTrack { track, mime } => {
-                self.media
+                // Creating an existing track recreates it empty (decode-error recovery).
+                if self
+                    .media
                     .tracks
-                    .entry(track)
-                    .or_insert_with(|| (mime, Vec::new()));
+                    .insert(track, (mime, Vec::new()))
+                    .is_some()
+                {
+                    self.inputs.push_back(Input::Buffered {
+                        track,
+                        ranges: Vec::new(),
+                    });
+                }
             }
             Action::Append {
                 track,

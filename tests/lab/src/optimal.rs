@@ -241,6 +241,43 @@ pub fn solve(trace: &Trace, video: &Video, rules: &ClientRules, options: SolveOp
     }
 }
 
+/// QoE sum (chunks 2..N) of a fixed level sequence under `sleep`, simulated the way
+/// [`solve`] simulates: a brute-force check of the search.
+pub fn evaluate(
+    trace: &Trace,
+    video: &Video,
+    levels: &[usize],
+    rules: &ClientRules,
+    sleep: SleepRule,
+) -> f64 {
+    let mut link = Link::new(trace);
+    let first = levels.first().copied().unwrap_or(rules.start_level);
+    link.download(video.sizes[first][0] as f64);
+    let mut state = State {
+        link,
+        buffer: video.chunk_s,
+        rebuffer: 0.0,
+        utility_kbps: 0,
+        parent: usize::MAX,
+        level: first,
+    };
+    settle(&mut state, rules, sleep);
+    let kbps: Vec<i64> = video
+        .bitrates_kbps
+        .iter()
+        .map(|k| k.round() as i64)
+        .collect();
+    for (chunk, &level) in levels.iter().enumerate().skip(1) {
+        let delay = state.link.download(video.sizes[level][chunk] as f64) + LINK_RTT_S;
+        state.rebuffer += (delay - state.buffer).max(0.0);
+        state.buffer = (state.buffer - delay).max(0.0) + video.chunk_s;
+        state.utility_kbps += kbps[level] - (kbps[level] - kbps[state.level]).abs();
+        state.level = level;
+        settle(&mut state, rules, sleep);
+    }
+    state.reward()
+}
+
 /// Applies the sleep at the buffer cap.
 fn settle(state: &mut State<'_>, rules: &ClientRules, sleep: SleepRule) {
     let pause = match sleep {
