@@ -62,13 +62,10 @@ impl<'a> Upcoming<'a> {
 
     /// How many upcoming segments are described.
     pub fn len(&self) -> usize {
-        if self.levels == 0 {
-            0
-        } else {
-            self.durations_s
-                .len()
-                .min(self.sizes_bytes.len() / self.levels)
-        }
+        self.sizes_bytes
+            .len()
+            .checked_div(self.levels)
+            .map_or(0, |rows| self.durations_s.len().min(rows))
     }
 
     /// Whether no upcoming segment is described.

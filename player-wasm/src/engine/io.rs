@@ -142,7 +142,7 @@ impl FetchFailure {
     pub fn is_retriable(&self) -> bool {
         match self.status {
             None => true,
-            Some(status) => status == 408 || status == 429 || status >= 500 || status < 400,
+            Some(status) => status == 408 || status == 429 || !(400..500).contains(&status),
         }
     }
 }

@@ -333,7 +333,7 @@ impl Engine {
         let cut = position - keep;
         for index in 0..self.tracks.len() {
             let track = &self.tracks[index];
-            if track.pending.iter().any(|op| *op == PendingOp::Evict) {
+            if track.pending.contains(&PendingOp::Evict) {
                 continue;
             }
             let Some(first) = track.buffered.first().map(|range| range.start) else {

@@ -20,9 +20,22 @@ struct Cli {
     /// Directory of traces (`time_s throughput_Mbps` per line); repeat for several sets.
     #[arg(long, required = true)]
     traces: Vec<PathBuf>,
-    /// Directory with `video_size_0..5` (Pensieve's reference video layout).
+    /// Directory with `video_size_0..` (one chunk size in bytes per line, level 0 lowest).
     #[arg(long, default_value = "../shared/traces/pensieve-video")]
     video: PathBuf,
+    /// The video's ladder in kbit/s, lowest first (default: Pensieve's six levels).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "300,750,1200,1850,2850,4300"
+    )]
+    bitrates: Vec<f64>,
+    /// Chunks played per session.
+    #[arg(long, default_value_t = 48)]
+    chunks: usize,
+    /// Media duration of one chunk, in seconds.
+    #[arg(long, default_value_t = 4.0)]
+    chunk_seconds: f64,
     /// Algorithm to run (default, throughput, bola, bb, robust-mpc); repeat for several.
     /// Without it, every algorithm runs.
     #[arg(long = "algo")]
@@ -70,12 +83,31 @@ fn main() -> Result<()> {
     if jobs == 0 {
         bail!("--jobs must be at least 1");
     }
-    let video = Video::load_pensieve(&cli.video).with_context(|| {
-        format!(
-            "loading the video (chunk sizes) from {}; pass --video DIR",
-            cli.video.display()
-        )
-    })?;
+    if cli.bitrates.is_empty()
+        || cli
+            .bitrates
+            .iter()
+            .any(|kbps| !kbps.is_finite() || *kbps <= 0.0)
+        || cli.bitrates.windows(2).any(|pair| pair[1] <= pair[0])
+    {
+        bail!(
+            "--bitrates must be positive kbit/s values in ascending order, got {:?}",
+            cli.bitrates
+        );
+    }
+    if cli.chunks < 2 {
+        bail!("--chunks must be at least 2 (the first chunk is not scored)");
+    }
+    if !(cli.chunk_seconds.is_finite() && cli.chunk_seconds > 0.0) {
+        bail!("--chunk-seconds must be a positive number of seconds");
+    }
+    let video = Video::load(&cli.video, &cli.bitrates, cli.chunk_seconds, cli.chunks)
+        .with_context(|| {
+            format!(
+                "loading the video (chunk sizes) from {}; pass --video DIR",
+                cli.video.display()
+            )
+        })?;
     let rules = ClientRules::default();
     for dir in &cli.traces {
         let started = Instant::now();

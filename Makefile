@@ -1,0 +1,71 @@
+# The two commands of the README are `make demo` and `make test`; the rest are for
+# developers. Everything here works on a fresh clone: missing toolchain pieces are
+# installed by the `toolchain` target (rustup only; nothing is downloaded at run time
+# beyond the Rust registry).
+
+CARGO ?= cargo
+SHARED ?= ../shared
+FUZZ_SECONDS ?= 300
+TRACE_SETS := pensieve-train fcc-test-windows oboe puffer-220218
+DEMO_LAB := --traces tests/lab/data/demo-traces --video tests/lab/data/demo-video --bitrates 300,700,1200,2500,4500
+
+.PHONY: demo test toolchain lint unit wasm-check lab lab-timing bench fuzz inspect-fixtures clean
+
+## Plays the project's own demo traces through the real engine with every ABR algorithm
+## and prints their QoE next to the offline optimum.
+demo: toolchain
+	$(CARGO) run --release -q -p lab --bin abr-lab -- $(DEMO_LAB) --optimal
+
+## Every test: formatting, lints, unit/property/integration tests, the browser build.
+test: toolchain lint unit wasm-check
+
+toolchain:
+	@rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown \
+		|| rustup target add wasm32-unknown-unknown
+	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Release: the lab's simulations and the property tests run many sessions.
+unit:
+	$(CARGO) test --workspace --release
+
+wasm-check:
+	$(CARGO) build -p player-wasm --target wasm32-unknown-unknown --release
+
+## The ABR lab over the four development trace sets, with the offline optimum.
+lab:
+	$(CARGO) build --release -p lab --bin abr-lab
+	./target/release/abr-lab $(foreach set,$(TRACE_SETS),--traces $(SHARED)/traces/$(set)) \
+		--video $(SHARED)/traces/pensieve-video --optimal
+
+## Wall-clock timings of the lab (BENCHMARKS.md).
+lab-timing:
+	$(CARGO) build --release -p lab --bin abr-lab
+	/usr/bin/time -f "all algorithms, 4 sets: %e s" ./target/release/abr-lab \
+		$(foreach set,$(TRACE_SETS),--traces $(SHARED)/traces/$(set)) --video $(SHARED)/traces/pensieve-video --json > /dev/null
+	/usr/bin/time -f "all algorithms + optimal, 4 sets: %e s" ./target/release/abr-lab \
+		$(foreach set,$(TRACE_SETS),--traces $(SHARED)/traces/$(set)) --video $(SHARED)/traces/pensieve-video --optimal --json > /dev/null
+
+## Criterion benchmarks (engine decision, ABR decisions).
+bench:
+	$(CARGO) bench -p player-wasm
+
+## Fuzzes playlist parsing (nightly + cargo-fuzz) for FUZZ_SECONDS.
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	mkdir -p player-wasm/fuzz/corpus/playlist
+	-find $(SHARED)/fixtures -type f \( -name '*.m3u8' -o -name '*.m3u' \) -exec cp {} player-wasm/fuzz/corpus/playlist/ \;
+	cd player-wasm/fuzz && $(CARGO) +nightly fuzz run playlist -- -max_total_time=$(FUZZ_SECONDS)
+
+## Parses every playlist in ../shared/fixtures and prints one JSON line per file.
+inspect-fixtures:
+	$(CARGO) build --release -p lab --bin hls-inspect
+	find $(SHARED)/fixtures -type f \( -name '*.m3u8' -o -name '*.m3u' \) -print0 | sort -z \
+		| xargs -0 ./target/release/hls-inspect
+
+clean:
+	$(CARGO) clean
