@@ -317,6 +317,13 @@ fn raw_input() -> impl Strategy<Value = (f64, Input)> {
         any::<f64>().prop_map(|position| Input::Seek { position }),
         proptest::option::of(0usize..10).prop_map(|level| Input::SetLevel { level }),
         Just(Input::Timer),
+        (-5.0f64..120.0, prop::option::of(0usize..8), prop::sample::select(player_wasm::abr::AbrKind::ALL.to_vec()))
+            .prop_map(|(max_buffer_s, start_level, abr)| Input::SetOptions(Box::new(EngineConfig {
+                max_buffer_s,
+                start_level,
+                abr,
+                ..EngineConfig::default()
+            }))),
     ];
     (0.0f64..5.0, input)
 }

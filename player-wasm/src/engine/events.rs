@@ -40,6 +40,8 @@ pub enum ErrorKind {
     LiveDiscontinuity,
     /// Every level failed.
     NoPlayableLevel,
+    /// Options were refused.
+    Options,
 }
 
 /// Something worth telling the application or the analytics.

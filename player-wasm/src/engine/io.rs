@@ -205,6 +205,9 @@ pub enum Input {
     Seek { position: f64 },
     /// Pin a level (`Some`) or return to automatic selection (`None`).
     SetLevel { level: Option<usize> },
+    /// Replace the options (an invalid set is refused with a non-fatal error event; use
+    /// [`Engine::configure`](super::Engine::configure) to get the error directly).
+    SetOptions(Box<super::EngineConfig>),
     /// A deadline the engine asked for has passed (or any wake-up: it is harmless).
     Timer,
 }

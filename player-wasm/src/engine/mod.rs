@@ -210,9 +210,34 @@ impl Engine {
             Input::Pause => self.push(Action::PauseMedia),
             Input::Seek { position } => self.on_seek(position),
             Input::SetLevel { level } => self.on_set_level(level),
+            Input::SetOptions(config) => {
+                if let Err(error) = self.configure(*config) {
+                    self.emit(Event::Error {
+                        kind: ErrorKind::Options,
+                        fatal: false,
+                        details: error.to_string(),
+                    });
+                }
+            }
             Input::Timer => {}
         }
         self.update();
+    }
+
+    /// Replaces the options mid-session. A different ABR starts fresh (the bandwidth
+    /// estimate is kept); the rest applies from the next decision on.
+    pub fn configure(&mut self, config: EngineConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        if config.abr != self.config.abr {
+            self.abr = config.abr.build();
+        }
+        self.config = config;
+        Ok(())
+    }
+
+    /// The options in use.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
     }
 
     /// The next action for the shell, if any. Call until `None`.

@@ -385,8 +385,14 @@ fn seeking_inside_the_buffer_keeps_it() {
             RequestKind::Segment { sequence, .. } => Some(sequence),
             _ => None,
         });
-    assert!(next.is_none_or(|sequence| sequence == last_before.1 + 1), "{next:?} after {last_before:?}");
-    assert!(has_event(&player, |event| matches!(event, Event::Seeked { .. })));
+    assert!(
+        next.is_none_or(|sequence| sequence == last_before.1 + 1),
+        "{next:?} after {last_before:?}"
+    );
+    assert!(has_event(&player, |event| matches!(
+        event,
+        Event::Seeked { .. }
+    )));
     player.run_to_end(600.0);
     assert!(player.media.ended);
     assert_clean(&player);
@@ -927,6 +933,39 @@ fn a_media_playlist_url_plays_as_a_single_level() {
     player.run_to_end(100.0);
     assert!(player.media.ended);
     assert_eq!(player.engine.levels().len(), 1);
+}
+
+#[test]
+fn options_can_change_mid_session_and_bad_ones_are_refused() {
+    let mut player = player(vod_origin(20), 20e6, EngineConfig::default());
+    player.load(&format!("{BASE}master.m3u8"));
+    player.run_until(10.0);
+    let config = EngineConfig {
+        abr: crate::abr::AbrKind::Bb,
+        max_buffer_s: 8.0,
+        ..EngineConfig::default()
+    };
+    player.input(Input::SetOptions(Box::new(config)));
+    assert_eq!(player.engine.abr_name(), "bb");
+    player.run_until(40.0);
+    assert!(player.engine.buffer_ahead() <= 8.0 + 4.0 + 1e-9);
+    let bad = EngineConfig {
+        max_buffer_s: -1.0,
+        ..EngineConfig::default()
+    };
+    player.input(Input::SetOptions(Box::new(bad.clone())));
+    assert!(has_event(&player, |event| matches!(
+        event,
+        Event::Error { kind: ErrorKind::Options, fatal: false, details } if details.contains("maxBufferSeconds")
+    )));
+    assert_eq!(
+        player.engine.config().max_buffer_s,
+        8.0,
+        "refused options change nothing"
+    );
+    assert!(player.engine.configure(bad).is_err());
+    player.run_to_end(600.0);
+    assert!(player.media.ended);
 }
 
 #[test]
