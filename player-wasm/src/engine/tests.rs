@@ -49,6 +49,17 @@ fn player<O: Origin>(
     )
 }
 
+/// A player that has just loaded the 3-level VOD ladder's master playlist.
+fn loaded<O: Origin>(
+    origin: O,
+    bps: f64,
+    config: EngineConfig,
+) -> VirtualPlayer<O, ConstantNetwork> {
+    let mut player = player(origin, bps, config);
+    player.load(&format!("{BASE}master.m3u8"));
+    player
+}
+
 fn segment_fetches<O: Origin, N: crate::sim::Network>(
     player: &VirtualPlayer<O, N>,
 ) -> Vec<(usize, u64)> {
@@ -85,8 +96,7 @@ fn assert_clean<O: Origin, N: crate::sim::Network>(player: &VirtualPlayer<O, N>)
 
 #[test]
 fn vod_plays_to_the_end_in_order() {
-    let mut player = player(vod_origin(10), 8e6, EngineConfig::default());
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(vod_origin(10), 8e6, EngineConfig::default());
     player.run_to_end(600.0);
     assert!(player.media.ended, "playback should end");
     assert_clean(&player);
@@ -124,16 +134,14 @@ fn vod_plays_to_the_end_in_order() {
 
 #[test]
 fn fast_network_climbs_to_the_top_and_slow_one_stays_low() {
-    let mut fast = player(vod_origin(30), 20e6, EngineConfig::default());
-    fast.load(&format!("{BASE}master.m3u8"));
+    let mut fast = loaded(vod_origin(30), 20e6, EngineConfig::default());
     fast.run_to_end(600.0);
     let levels: Vec<usize> = segment_fetches(&fast)
         .iter()
         .map(|(level, _)| *level)
         .collect();
     assert_eq!(*levels.last().unwrap(), 2, "{levels:?}");
-    let mut slow = player(vod_origin(30), 600_000.0, EngineConfig::default());
-    slow.load(&format!("{BASE}master.m3u8"));
+    let mut slow = loaded(vod_origin(30), 600_000.0, EngineConfig::default());
     slow.run_to_end(2_000.0);
     assert!(slow.media.ended);
     let levels: Vec<usize> = segment_fetches(&slow)
@@ -157,8 +165,7 @@ fn every_algorithm_plays_through() {
             abr,
             ..EngineConfig::default()
         };
-        let mut player = player(vod_origin(12), 3e6, config);
-        player.load(&format!("{BASE}master.m3u8"));
+        let mut player = loaded(vod_origin(12), 3e6, config);
         player.run_to_end(1_000.0);
         assert!(player.media.ended, "{abr} did not finish");
         assert_clean(&player);
@@ -171,8 +178,7 @@ fn start_level_and_manual_level() {
         start_level: Some(2),
         ..EngineConfig::default()
     };
-    let mut player = player(vod_origin(20), 20e6, config);
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(vod_origin(20), 20e6, config);
     player.run_until(1.0);
     assert_eq!(segment_fetches(&player)[0].0, 2);
     player.input(Input::SetLevel { level: Some(0) });
@@ -214,8 +220,7 @@ fn failed_segments_are_retried_with_exponential_backoff() {
         abr: crate::abr::AbrKind::Bb,
         ..EngineConfig::default()
     };
-    let mut player = player(origin, 2e6, config);
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(origin, 2e6, config);
     player.run_to_end(600.0);
     assert!(player.media.ended);
     let attempts: Vec<f64> = player
@@ -252,8 +257,7 @@ fn a_missing_segment_falls_back_to_another_level() {
         abr: crate::abr::AbrKind::Bb,
         ..EngineConfig::default()
     };
-    let mut player = player(origin, 50e6, config);
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(origin, 50e6, config);
     player.input(Input::SetLevel { level: Some(2) });
     player.run_to_end(600.0);
     assert!(player.media.ended, "playback continues on another level");
@@ -281,8 +285,7 @@ fn when_every_level_fails_the_error_is_fatal() {
     for level in 0..3 {
         origin.fail_next(&format!("{BASE}level{level}/seg1.m4s"), Some(500), 100);
     }
-    let mut player = player(origin, 10e6, EngineConfig::default());
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(origin, 10e6, EngineConfig::default());
     player.run_to_end(600.0);
     assert!(player.failed());
     assert!(has_event(&player, |event| matches!(
@@ -328,7 +331,7 @@ fn manifest_errors_are_fatal_and_say_what_was_wrong() {
 
 #[test]
 fn seeking_outside_the_buffer_cancels_flushes_and_resumes_there() {
-    let mut player = player(
+    let mut player = loaded(
         vod_origin(30),
         3e6,
         EngineConfig {
@@ -336,7 +339,6 @@ fn seeking_outside_the_buffer_cancels_flushes_and_resumes_there() {
             ..EngineConfig::default()
         },
     );
-    player.load(&format!("{BASE}master.m3u8"));
     player.run_until(6.0);
     let before = player.fetches.len();
     player.input(Input::Seek { position: 81.0 });
@@ -366,8 +368,7 @@ fn seeking_outside_the_buffer_cancels_flushes_and_resumes_there() {
 
 #[test]
 fn seeking_inside_the_buffer_keeps_it() {
-    let mut player = player(vod_origin(30), 20e6, EngineConfig::default());
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(vod_origin(30), 20e6, EngineConfig::default());
     player.run_until(10.0);
     let buffered_before = player.engine.buffered(TrackId::Main);
     let last_before = *segment_fetches(&player).last().unwrap();
@@ -404,8 +405,7 @@ fn back_buffer_is_evicted() {
         back_buffer_s: Some(10.0),
         ..EngineConfig::default()
     };
-    let mut player = player(vod_origin(40), 20e6, config);
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(vod_origin(40), 20e6, config);
     player.run_until(100.0);
     let buffered = player.engine.buffered(TrackId::Main);
     let position = player.media.position;
@@ -423,8 +423,7 @@ fn the_buffer_stops_at_its_limit_and_the_fetches_pace_playback() {
         max_buffer_s: 12.0,
         ..EngineConfig::default()
     };
-    let mut player = player(vod_origin(40), 50e6, config);
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(vod_origin(40), 50e6, config);
     player.run_until(60.0);
     assert!(player.engine.buffer_ahead() <= 12.0 + 4.0 + 1e-9);
     player.input(Input::Pause);
@@ -808,8 +807,7 @@ fn requests_without_an_answer_time_out_and_are_retried() {
 
 #[test]
 fn quota_exceeded_evicts_and_appends_again() {
-    let mut player = player(vod_origin(20), 20e6, EngineConfig::default());
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(vod_origin(20), 20e6, EngineConfig::default());
     player.run_until(29.0);
     player.fail_next_append = Some(AppendFailure::QuotaExceeded);
     let appends_before = player.appends.len();
@@ -841,8 +839,7 @@ fn quota_exceeded_evicts_and_appends_again() {
 
 #[test]
 fn one_decode_error_is_recovered_and_a_second_is_fatal() {
-    let mut player = player(vod_origin(20), 20e6, EngineConfig::default());
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(vod_origin(20), 20e6, EngineConfig::default());
     player.run_until(10.0);
     player.fail_next_append = Some(AppendFailure::Decode {
         message: "bad NAL".into(),
@@ -937,8 +934,7 @@ fn a_media_playlist_url_plays_as_a_single_level() {
 
 #[test]
 fn options_can_change_mid_session_and_bad_ones_are_refused() {
-    let mut player = player(vod_origin(20), 20e6, EngineConfig::default());
-    player.load(&format!("{BASE}master.m3u8"));
+    let mut player = loaded(vod_origin(20), 20e6, EngineConfig::default());
     player.run_until(10.0);
     let config = EngineConfig {
         abr: crate::abr::AbrKind::Bb,
