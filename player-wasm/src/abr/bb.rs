@@ -53,3 +53,37 @@ impl Abr for BufferBased {
 
     fn reset(&mut self) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abr::fixture::Fixture;
+
+    #[test]
+    fn reservoir_cushion_and_top() {
+        let mut fixture = Fixture::pensieve(10);
+        fixture.last_level = Some(2);
+        let mut bb = BufferBased::default();
+        let cases = [
+            (0.0, 0),
+            (4.99, 0),
+            (5.0, 0),
+            (7.0, 1),
+            (9.0, 2),
+            (12.9, 3),
+            (14.99, 4),
+            (15.0, 5),
+            (60.0, 5),
+        ];
+        for (buffer, expected) in cases {
+            fixture.buffer_s = buffer;
+            assert_eq!(bb.choose(&fixture.ctx()).level, expected, "buffer {buffer}");
+        }
+        fixture.buffer_s = 2.0;
+        assert_eq!(bb.choose(&fixture.ctx()).reason, SwitchReason::BufferLow);
+        fixture.buffer_s = 40.0;
+        assert_eq!(bb.choose(&fixture.ctx()).reason, SwitchReason::BufferHigh);
+        fixture.max_allowed_level = 3;
+        assert_eq!(bb.choose(&fixture.ctx()).level, 3, "the cap is respected");
+    }
+}

@@ -203,3 +203,57 @@ impl Abr for Bola {
         *self = Bola::default();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abr::fixture::Fixture;
+
+    #[test]
+    fn level_grows_with_the_buffer_in_steady_state() {
+        let mut fixture = Fixture::pensieve(40);
+        fixture.downloaded(0, 20e6).downloaded(0, 20e6);
+        let mut bola = Bola::default();
+        fixture.buffer_s = 4.0;
+        bola.choose(&fixture.ctx());
+        let mut previous = 0;
+        for buffer in [6.0, 10.0, 14.0, 18.0, 22.0, 26.0] {
+            fixture.now += 4.0;
+            fixture.buffer_s = buffer;
+            let level = bola.choose(&fixture.ctx()).level;
+            assert!(level >= previous, "buffer {buffer}: {level} < {previous}");
+            previous = level;
+        }
+        assert!(
+            previous >= 4,
+            "a full buffer reaches the top levels: {previous}"
+        );
+    }
+
+    #[test]
+    fn an_empty_buffer_caps_the_choice_and_a_stall_drops_the_placeholder() {
+        let mut fixture = Fixture::pensieve(40);
+        fixture.downloaded(3, 20e6).downloaded(3, 20e6);
+        let mut bola = Bola::default();
+        fixture.buffer_s = 20.0;
+        bola.choose(&fixture.ctx());
+        // Much more time passes than the buffer lasted: a stall.
+        fixture.now += 60.0;
+        fixture.buffer_s = 4.0;
+        let decision = bola.choose(&fixture.ctx());
+        assert_eq!(
+            decision.level, 0,
+            "with 4 s buffered nothing but the lowest fits"
+        );
+        assert_eq!(bola.placeholder_s, 0.0);
+    }
+
+    #[test]
+    fn a_single_level_ladder_always_gets_level_zero() {
+        let mut fixture = Fixture::pensieve(4);
+        fixture.levels.truncate(1);
+        fixture.sizes = vec![150_000.0; 4];
+        fixture.max_allowed_level = 0;
+        assert_eq!(Bola::default().choose(&fixture.ctx()).level, 0);
+    }
+}

@@ -74,3 +74,21 @@ impl FromStr for AbrKind {
             .ok_or_else(|| UnknownAbr(s.to_owned()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_build_the_named_algorithm() {
+        for kind in AbrKind::ALL {
+            assert_eq!(kind.name().parse::<AbrKind>().unwrap(), kind);
+            assert_eq!(kind.build().name(), kind.name());
+        }
+        let error = "fastest".parse::<AbrKind>().unwrap_err().to_string();
+        assert!(
+            error.contains("fastest") && error.contains("robust-mpc"),
+            "{error}"
+        );
+    }
+}

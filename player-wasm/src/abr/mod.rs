@@ -18,6 +18,8 @@ mod bb;
 mod bola;
 pub mod default;
 mod estimator;
+#[cfg(test)]
+pub(crate) mod fixture;
 mod kind;
 mod mpc;
 mod throughput;

@@ -147,3 +147,64 @@ impl Abr for RobustMpc {
         self.samples_seen = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abr::fixture::Fixture;
+
+    #[test]
+    fn plans_with_the_discounted_harmonic_mean() {
+        let mut fixture = Fixture::pensieve(20);
+        let mut mpc = RobustMpc::default();
+        for _ in 0..5 {
+            fixture.downloaded(2, 4e6);
+        }
+        fixture.buffer_s = 10.0;
+        let steady = mpc.choose(&fixture.ctx()).level;
+        assert!(
+            steady >= 3,
+            "4 Mbit/s steadily supports level 3 or more: {steady}"
+        );
+        // A throughput collapse: the prediction error blows up, the plan drops.
+        fixture.downloaded(steady, 300e3);
+        fixture.buffer_s = 3.0;
+        let after = mpc.choose(&fixture.ctx()).level;
+        assert!(after < steady, "{after} < {steady}");
+        assert!(mpc.past_errors.last().copied().unwrap() > 1.0);
+    }
+
+    #[test]
+    fn errors_are_folded_once_per_download() {
+        let mut fixture = Fixture::pensieve(20);
+        let mut mpc = RobustMpc::default();
+        fixture.downloaded(1, 2e6);
+        mpc.choose(&fixture.ctx());
+        mpc.choose(&fixture.ctx());
+        assert_eq!(mpc.past_errors.len(), 1);
+        mpc.reset();
+        assert!(mpc.past_errors.is_empty());
+    }
+
+    #[test]
+    fn the_horizon_stops_at_the_last_segment() {
+        let mut fixture = Fixture::pensieve(2);
+        fixture.remaining = Some(1);
+        fixture.downloaded(5, 50e6);
+        fixture.buffer_s = 30.0;
+        assert_eq!(RobustMpc::default().choose(&fixture.ctx()).level, 5);
+    }
+
+    #[test]
+    fn ties_go_to_the_first_plan() {
+        // Every level the same bitrate and size: all plans tie, the first (all lowest) wins.
+        let mut fixture = Fixture::pensieve(10);
+        for level in &mut fixture.levels {
+            level.bitrate_bps = 1e6;
+        }
+        fixture.sizes = vec![500_000.0; 60];
+        fixture.downloaded(0, 5e6);
+        fixture.buffer_s = 10.0;
+        assert_eq!(RobustMpc::default().choose(&fixture.ctx()).level, 0);
+    }
+}

@@ -63,3 +63,47 @@ impl Abr for ThroughputRule {
 
     fn reset(&mut self) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abr::SwitchReason;
+    use crate::abr::fixture::Fixture;
+
+    #[test]
+    fn picks_what_the_estimate_sustains_with_headroom_to_climb() {
+        let mut fixture = Fixture::pensieve(10);
+        let mut rule = ThroughputRule::default();
+        // No sample: the 500 kbit/s default allows only the lowest level.
+        assert_eq!(rule.choose(&fixture.ctx()).level, 0);
+        fixture.downloaded(0, 2.5e6).downloaded(0, 2.5e6);
+        fixture.buffer_s = 8.0;
+        // Climbing may use 70 % of 2.5 Mbit/s = 1.75: level 2 (1.2).
+        let decision = rule.choose(&fixture.ctx());
+        assert_eq!(
+            (decision.level, decision.reason),
+            (2, SwitchReason::ThroughputUp)
+        );
+        // Holding may use 95 % = 2.375: level 3 (1.85) holds, level 4 (2.85) does not.
+        fixture.last_level = Some(3);
+        assert_eq!(rule.choose(&fixture.ctx()).reason, SwitchReason::Hold);
+        fixture.last_level = Some(4);
+        let decision = rule.choose(&fixture.ctx());
+        assert_eq!(
+            (decision.level, decision.reason),
+            (3, SwitchReason::ThroughputDown)
+        );
+    }
+
+    #[test]
+    fn an_empty_buffer_tolerates_some_starvation_then_falls_to_the_lowest() {
+        let mut fixture = Fixture::pensieve(10);
+        fixture.downloaded(2, 2e6);
+        fixture.buffer_s = 0.0;
+        // Up to 4 s of starvation: level 2 takes 2.5 s at 1.9 Mbit/s, level 3 (3.9 s)
+        // would need more than the 70 % allowed for going up.
+        assert_eq!(ThroughputRule::default().choose(&fixture.ctx()).level, 2);
+        fixture.downloaded(0, 50e3).downloaded(0, 50e3);
+        assert_eq!(ThroughputRule::default().choose(&fixture.ctx()).level, 0);
+    }
+}

@@ -249,3 +249,48 @@ pub enum Action {
     /// Something the API and the telemetry report.
     Emit(Event),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_a_retry_can_fix_are_retriable() {
+        let failure = |status| FetchFailure {
+            status,
+            message: String::new(),
+        };
+        for status in [None, Some(408), Some(429), Some(500), Some(503), Some(599)] {
+            assert!(failure(status).is_retriable(), "{status:?}");
+        }
+        for status in [Some(400), Some(403), Some(404), Some(410), Some(416)] {
+            assert!(!failure(status).is_retriable(), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn ranges_built_backwards_are_put_right() {
+        assert_eq!(
+            TimeRange::new(5.0, 2.0),
+            TimeRange {
+                start: 2.0,
+                end: 5.0
+            }
+        );
+        assert_eq!(TimeRange::new(1.0, 3.5).duration(), 2.5);
+    }
+
+    #[test]
+    fn actions_serialise_with_a_type_tag() {
+        let json = serde_json::to_string(&Action::Evict {
+            track: TrackId::Audio,
+            start: 0.0,
+            end: 4.0,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"evict","track":"audio","start":0.0,"end":4.0}"#
+        );
+    }
+}

@@ -595,3 +595,43 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mime_types_follow_container_and_codecs() {
+        let url = |path: &str| Url::parse(&format!("https://x.test/{path}")).unwrap();
+        let avc = vec!["avc1.64001f".to_owned(), "mp4a.40.2".to_owned()];
+        assert_eq!(
+            track_mime(TrackId::Main, &avc, &url("init.mp4")),
+            "video/mp4; codecs=\"avc1.64001f,mp4a.40.2\""
+        );
+        assert_eq!(
+            track_mime(TrackId::Main, &avc, &url("seg1.TS?token=1")),
+            "video/mp2t; codecs=\"avc1.64001f,mp4a.40.2\""
+        );
+        assert_eq!(
+            track_mime(TrackId::Audio, &["mp4a.40.2".to_owned()], &url("a.m4s")),
+            "audio/mp4; codecs=\"mp4a.40.2\""
+        );
+        assert_eq!(track_mime(TrackId::Audio, &[], &url("a.aac")), "audio/aac");
+        assert_eq!(track_mime(TrackId::Main, &[], &url("v.m4s")), "video/mp4");
+    }
+
+    #[test]
+    fn audio_codecs_are_recognised() {
+        for codec in ["mp4a.40.2", "ac-3", "ec-3", "opus", "fLaC", "mp3"] {
+            assert!(is_audio_codec(codec), "{codec}");
+        }
+        for codec in [
+            "avc1.4d401f",
+            "hvc1.1.6.L93.B0",
+            "av01.0.04M.08",
+            "vp09.00.10.08",
+        ] {
+            assert!(!is_audio_codec(codec), "{codec}");
+        }
+    }
+}

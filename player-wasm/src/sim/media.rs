@@ -145,3 +145,48 @@ impl SimulatedMedia {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plays_while_buffered_stalls_at_the_end_and_ends_at_the_duration() {
+        let mut media = SimulatedMedia::default();
+        media.tracks.insert(
+            TrackId::Main,
+            ("video/mp4".into(), vec![TimeRange::new(0.0, 4.0)]),
+        );
+        media.paused = false;
+        assert!(media.refresh());
+        assert!(media.started && !media.waiting);
+        assert_eq!(media.time_to_next_event(), Some(4.0));
+        media.advance(5.0);
+        assert_eq!(media.position, 4.0, "never past the buffered media");
+        media.refresh();
+        assert!(media.waiting);
+        media.advance(2.0);
+        assert_eq!((media.stalled_s, media.stalls), (2.0, 1));
+        media.duration = Some(4.0);
+        media.end_of_stream = true;
+        media.refresh();
+        assert!(media.ended && !media.waiting);
+    }
+
+    #[test]
+    fn a_seek_completes_when_media_is_there() {
+        let mut media = SimulatedMedia::default();
+        media
+            .tracks
+            .insert(TrackId::Main, ("video/mp4".into(), vec![]));
+        media.paused = false;
+        media.seeking = true;
+        media.position = 10.0;
+        media.refresh();
+        assert!(media.seeking);
+        media.tracks.get_mut(&TrackId::Main).unwrap().1 = vec![TimeRange::new(8.0, 12.0)];
+        media.refresh();
+        assert!(!media.seeking && !media.waiting);
+        assert_eq!(media.snapshot().ready_state, 4);
+    }
+}

@@ -55,16 +55,38 @@ impl Network for ConstantNetwork {
         }
         let rate = self.bits_per_second.max(1.0) / 8.0;
         let duration = bytes as f64 / rate;
-        let mut progress = Vec::new();
-        let mut elapsed = self.progress_interval_s;
-        while elapsed < duration && progress.len() < 10_000 {
-            progress.push((first_byte_at + elapsed, (elapsed * rate) as u64));
-            elapsed += self.progress_interval_s;
-        }
+        let progress = (1..10_000u32)
+            .map(|step| f64::from(step) * self.progress_interval_s)
+            .take_while(|elapsed| *elapsed < duration - 1e-9)
+            .map(|elapsed| (first_byte_at + elapsed, (elapsed * rate) as u64))
+            .collect();
         TransferPlan {
             first_byte_at,
             progress,
             finished_at: first_byte_at + duration,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{RequestKind, TrackId};
+
+    #[test]
+    fn constant_network_timing() {
+        let mut network = ConstantNetwork::new(8e6, 0.1);
+        let segment = RequestKind::Segment {
+            track: TrackId::Main,
+            level: 0,
+            sequence: 0,
+        };
+        let plan = network.transfer(2.0, 1_000_000, &segment);
+        assert!((plan.first_byte_at - 2.1).abs() < 1e-12);
+        assert!((plan.finished_at - 3.1).abs() < 1e-12);
+        assert_eq!(plan.progress.len(), 9);
+        assert!(plan.progress.windows(2).all(|pair| pair[0].1 < pair[1].1));
+        let playlist = network.transfer(0.0, 5_000, &RequestKind::Manifest);
+        assert_eq!(playlist.finished_at, playlist.first_byte_at);
     }
 }

@@ -92,3 +92,50 @@ impl Origin for MapOrigin {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serves_ranges_injected_failures_and_404() {
+        let mut origin = MapOrigin::new();
+        origin
+            .bytes("https://o/a.mp4", 1000)
+            .fail_next("https://o/a.mp4", Some(503), 1);
+        assert!(matches!(
+            origin.get(0.0, "https://o/a.mp4", None),
+            Resource::Fail(FetchFailure {
+                status: Some(503),
+                ..
+            })
+        ));
+        let range = ByteRange {
+            offset: 900,
+            length: 500,
+        };
+        assert_eq!(
+            origin.get(0.0, "https://o/a.mp4", Some(range)),
+            Resource::Bytes(100)
+        );
+        let beyond = ByteRange {
+            offset: 1000,
+            length: 1,
+        };
+        assert!(matches!(
+            origin.get(0.0, "https://o/a.mp4", Some(beyond)),
+            Resource::Fail(FetchFailure {
+                status: Some(416),
+                ..
+            })
+        ));
+        assert!(matches!(
+            origin.get(0.0, "https://o/missing", None),
+            Resource::Fail(FetchFailure {
+                status: Some(404),
+                ..
+            })
+        ));
+        assert_eq!(origin.requested.len(), 4);
+    }
+}
