@@ -54,6 +54,7 @@ fn fixture() -> Fixture {
             first_byte_at: now + 0.08,
             finished_at: now + 0.08 + transfer,
             abandoned: false,
+            final_bps: None,
         });
         estimator.sample(bytes, transfer);
         estimator.sample_ttfb(0.08);

@@ -58,6 +58,7 @@ impl Fixture {
             first_byte_at: requested_at + 0.05,
             finished_at: self.now,
             abandoned: false,
+            final_bps: None,
         });
         self.estimator.sample(bytes, transfer);
         self.last_level = Some(level);

@@ -103,6 +103,25 @@ pub struct DownloadRecord {
     pub finished_at: f64,
     /// Whether the download was abandoned before completing.
     pub abandoned: bool,
+    /// Throughput of the final stretch of the transfer (from fetch progress, see
+    /// [`final_stretch_bps`]), in bits per second, when progress was reported.
+    pub final_bps: Option<f64>,
+}
+
+/// Shortest final stretch of a transfer whose rate is reported (seconds).
+pub const FINAL_STRETCH_S: f64 = 0.5;
+
+/// Throughput over the end of a transfer: from the last progress report at least
+/// [`FINAL_STRETCH_S`] before the end to the end. `progress` holds (time, bytes so far)
+/// reports in order. `None` without such a report (short transfers: the whole transfer's
+/// rate is the best there is).
+pub fn final_stretch_bps(finished_at: f64, bytes: f64, progress: &[(f64, f64)]) -> Option<f64> {
+    let (at, loaded) = progress
+        .iter()
+        .rev()
+        .find(|(at, loaded)| finished_at - at >= FINAL_STRETCH_S && *loaded < bytes)?;
+    let seconds = finished_at - at;
+    (seconds > 0.0).then(|| (bytes - loaded) * 8.0 / seconds)
 }
 
 impl DownloadRecord {
@@ -233,5 +252,38 @@ pub(crate) fn throughput_reason(last: Option<usize>, level: usize) -> SwitchReas
         Some(last) if level > last => SwitchReason::ThroughputUp,
         Some(last) if level < last => SwitchReason::ThroughputDown,
         Some(_) => SwitchReason::Hold,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_stretch_is_measured_from_the_last_report_far_enough_from_the_end() {
+        // 1 MB over 4 s: 2 Mbit/s for 2 s, then 6 Mbit/s for the last 1⅓ s or so.
+        let progress = [(1.0, 250_000.0), (2.0, 500_000.0), (2.9, 950_000.0)];
+        // The report 0.1 s before the end is too close: measured from t = 2.0.
+        let rate = final_stretch_bps(3.0, 1_000_000.0, &progress).unwrap();
+        assert!((rate - 4e6).abs() < 1e-6, "{rate}");
+        assert_eq!(final_stretch_bps(3.0, 1_000_000.0, &[(2.8, 10.0)]), None);
+        assert_eq!(final_stretch_bps(3.0, 1_000_000.0, &[]), None);
+    }
+
+    #[test]
+    fn download_rates_with_and_without_latency() {
+        let record = DownloadRecord {
+            level: 0,
+            bytes: 500_000.0,
+            media_duration_s: 4.0,
+            requested_at: 10.0,
+            first_byte_at: 10.5,
+            finished_at: 12.5,
+            abandoned: false,
+            final_bps: None,
+        };
+        assert_eq!(record.ttfb_s(), 0.5);
+        assert!((record.transfer_throughput_bps() - 2e6).abs() < 1e-6);
+        assert!((record.throughput_with_latency_bps() - 1.6e6).abs() < 1e-6);
     }
 }

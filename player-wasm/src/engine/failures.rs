@@ -6,12 +6,14 @@ use super::events::{ErrorKind, Event};
 use super::io::{Action, AppendFailure, FetchFailure, RequestId, RequestKind, TimeRange, TrackId};
 use super::state::{Appended, PendingOp, PendingRetry};
 use super::{Engine, MAIN, Phase};
-use crate::abr::{Decision, DownloadRecord};
+use crate::abr::{Decision, DownloadRecord, final_stretch_bps};
 use protocol::SwitchReason;
 
 /// Abandonment is not considered before this share of the segment's duration has passed
 /// since the request (a slow first byte is not yet a slow download).
 const ABANDON_MIN_ELAPSED_SHARE: f64 = 0.5;
+/// Progress reports kept per request (for the rate of a transfer's final stretch).
+const MAX_PROGRESS_REPORTS: usize = 32;
 /// While a download could be abandoned, look at it this often (seconds).
 const ABANDON_CHECK_INTERVAL_S: f64 = 0.25;
 
@@ -41,6 +43,10 @@ impl Engine {
             }
             if loaded > in_flight.loaded {
                 in_flight.last_activity_at = self.now;
+                if in_flight.progress.len() == MAX_PROGRESS_REPORTS {
+                    in_flight.progress.remove(0);
+                }
+                in_flight.progress.push((self.now, loaded as f64));
             }
             in_flight.loaded = in_flight.loaded.max(loaded);
         }
@@ -107,6 +113,7 @@ impl Engine {
             first_byte_at,
             finished_at: self.now,
             abandoned: false,
+            final_bps: final_stretch_bps(self.now, bytes as f64, &in_flight.progress),
         };
         if track_id == TrackId::Main {
             self.history.push(record);
@@ -499,6 +506,7 @@ impl Engine {
             first_byte_at: self.now - transfer_elapsed,
             finished_at: self.now,
             abandoned: true,
+            final_bps: None,
         });
         if loaded > 0.0 && transfer_elapsed > 0.0 {
             self.estimator.sample(loaded, transfer_elapsed);

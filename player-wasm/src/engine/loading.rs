@@ -127,6 +127,7 @@ impl Engine {
                 last_activity_at: self.now,
                 loaded: 0,
                 total: None,
+                progress: Vec::new(),
                 attempt,
                 segment,
                 init,

@@ -55,6 +55,8 @@ pub struct InFlight {
     pub last_activity_at: f64,
     pub loaded: u64,
     pub total: Option<u64>,
+    /// Recent progress reports: (time, bytes so far), oldest first.
+    pub progress: Vec<(f64, f64)>,
     /// 0 for the first try.
     pub attempt: u32,
     /// For segments: which one.

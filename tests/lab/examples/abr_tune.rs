@@ -7,7 +7,7 @@
 //! `VIDEO=cbr` uses a constant-bitrate 200–6400 kbit/s ladder with 2 s segments instead
 //! and prints the difference with robust-mpc measured in the same run. `SHIFTS=4` also
 //! starts every trace at ¼, ½ and ¾ of its length (4× the sessions; the references are
-//! computed once, ~2 minutes, and cached in `/tmp/abr_opt`). `REFS_DETAIL=1` prints
+//! computed once, ~2 minutes, and cached in the temporary directory). `REFS_DETAIL=1` prints
 //! robust-mpc's and the optimum's breakdowns.
 
 use lab::pensieve::{ClientRules, run};
@@ -34,6 +34,8 @@ pub fn parse(spec: &str) -> DefaultConfig {
         let f: f64 = v.parse().expect("number");
         match k {
             "window" => c.window = f as usize,
+            "rec" => c.recency = f,
+            "fs" => c.final_stretch = f > 0.0,
             "bins" => c.regimes = f as usize,
             "pn" => c.prior_samples = f,
             "ps" => c.prior_spread = f,
@@ -92,12 +94,19 @@ fn summary(traces: &[Trace], video: &Video, make: &dyn Fn() -> Box<dyn Abr>) -> 
     AlgoSummary::from_sessions("x", &sessions)
 }
 
+/// The development data: `$SHARED_DIR`, else `../shared` from the repository root.
+fn shared_dir() -> std::path::PathBuf {
+    std::env::var_os("SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+}
+
 fn main() {
     let cbr = std::env::var("VIDEO").is_ok_and(|v| v == "cbr");
     let video = if cbr {
         Video::constant_bitrate(&[200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0], 2.0, 96)
     } else {
-        Video::load_pensieve(Path::new("/work/shared/traces/pensieve-video")).unwrap()
+        Video::load_pensieve(&shared_dir().join("traces/pensieve-video")).unwrap()
     };
     let shifts: usize = std::env::var("SHIFTS")
         .ok()
@@ -106,7 +115,7 @@ fn main() {
     let sets: Vec<Vec<Trace>> = SETS
         .iter()
         .map(|set| {
-            let base = Trace::load_dir(&Path::new("/work/shared/traces").join(set)).unwrap();
+            let base = Trace::load_dir(&shared_dir().join("traces").join(set)).unwrap();
             let mut all = Vec::new();
             for j in 0..shifts {
                 all.extend(base.iter().map(|t| rotate(t, j as f64 / shifts as f64)));
@@ -115,7 +124,9 @@ fn main() {
         })
         .collect();
     let (mpc_ref, opt_ref): (Vec<f64>, Vec<f64>) = if shifts > 1 && !cbr {
-        let path = format!("/tmp/abr_opt/refs_s{shifts}.txt");
+        let cache = std::env::temp_dir().join("abr_tune");
+        std::fs::create_dir_all(&cache).unwrap();
+        let path = cache.join(format!("refs_s{shifts}.txt"));
         if let Ok(text) = std::fs::read_to_string(&path) {
             text.lines()
                 .map(|l| {

@@ -10,7 +10,9 @@ use crate::link::{LINK_RTT_S, Link};
 use crate::score::{ChunkOutcome, SessionOutcome};
 use crate::trace::Trace;
 use crate::video::Video;
-use player_wasm::abr::{Abr, AbrContext, BandwidthEstimator, DownloadRecord, LevelInfo, Upcoming};
+use player_wasm::abr::{
+    Abr, AbrContext, BandwidthEstimator, DownloadRecord, LevelInfo, Upcoming, final_stretch_bps,
+};
 
 /// Rules of the simulated client.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -126,7 +128,14 @@ pub fn run(trace: &Trace, video: &Video, abr: &mut dyn Abr, rules: &ClientRules)
         };
         let bytes = video.sizes[level][chunk] as f64;
         let requested_at = now;
-        let transfer = link.download(bytes);
+        let first_byte_at = now + LINK_RTT_S;
+        let mut progress = Vec::new();
+        let transfer = link.download_with_progress(bytes, |elapsed, loaded| {
+            // Whole bytes, as the browser reports them.
+            progress.push((first_byte_at + elapsed, loaded.trunc()));
+        });
+        // As the engine sees it: reports strictly before the end, of partial bodies.
+        progress.retain(|(at, loaded)| *at < first_byte_at + transfer && *loaded < bytes);
         let delay = transfer + LINK_RTT_S;
         let rebuffer = (delay - buffer).max(0.0) + idle_rebuffer;
         buffer = (buffer - delay).max(0.0) + video.chunk_s;
@@ -139,6 +148,7 @@ pub fn run(trace: &Trace, video: &Video, abr: &mut dyn Abr, rules: &ClientRules)
             first_byte_at: requested_at + LINK_RTT_S,
             finished_at: now,
             abandoned: false,
+            final_bps: final_stretch_bps(first_byte_at + transfer, bytes, &progress),
         });
         estimator.sample(bytes, transfer);
         estimator.sample_ttfb(LINK_RTT_S);

@@ -9,8 +9,9 @@
 //! around its harmonic mean (throughput the session has not shown yet), and summarised
 //! by `regimes` equal-probability bins, each represented by the harmonic mean of the
 //! throughput it covers (download times go as 1 / throughput, so that keeps the mean
-//! download time of every bin exact). The current regime is the last download's
-//! throughput.
+//! download time of every bin exact). The current regime is the throughput of the last
+//! download's final stretch (`DownloadRecord::final_bps`), or of the whole download
+//! when no progress was reported.
 //!
 //! The persistence is fitted online by maximum likelihood over the whole session: each
 //! sample is scored as "same regime as the previous sample" (a Gaussian kernel around it
@@ -173,9 +174,16 @@ impl ThroughputModel {
             if self.pairs.len() == config.window {
                 break;
             }
-            if let Some(pair) = sample(record) {
-                last.get_or_insert(pair.0);
-                self.pairs.push(pair);
+            if let Some((bps, weight)) = sample(record) {
+                // The next download starts where this one ended: its final stretch is the
+                // freshest measure of the regime it will see.
+                last.get_or_insert(if config.final_stretch {
+                    record.final_bps.unwrap_or(bps).max(MIN_BPS)
+                } else {
+                    bps
+                });
+                let age = self.pairs.len() as i32;
+                self.pairs.push((bps, weight * config.recency.powi(age)));
             }
         }
         if self.pairs.is_empty() {
@@ -256,6 +264,7 @@ mod tests {
             first_byte_at: start + 0.1,
             finished_at: start + 0.1 + bytes * 8.0 / bps,
             abandoned: false,
+            final_bps: None,
         }
     }
 
