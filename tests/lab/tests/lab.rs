@@ -117,6 +117,39 @@ fn the_engine_driven_run_reproduces_pensieves_loop_exactly() {
 }
 
 #[test]
+fn the_engines_own_qoe_accounting_agrees_with_the_labs_scoring() {
+    use lab::session::{PensieveNetwork, VideoOrigin, pensieve_engine_config};
+    use player_wasm::engine::Engine;
+    use player_wasm::sim::VirtualPlayer;
+    let video = video(48);
+    let rules = ClientRules::default();
+    for trace in synthetic_traces() {
+        let config = pensieve_engine_config(AbrKind::Default, &video, &rules);
+        let mut player = VirtualPlayer::new(
+            Engine::new(config).unwrap(),
+            VideoOrigin::new(&video),
+            PensieveNetwork::new(&trace),
+        );
+        player.load(&VideoOrigin::master_url());
+        player.run_to_end(1e7);
+        let scored = lab::session::run(&trace, &video, AbrKind::Default, &rules).unwrap();
+        let engine_scores = player.engine.segment_qoe();
+        assert_eq!(engine_scores.len(), video.chunks);
+        // Chunk 1 is start-up for the engine (not rebuffering) and unscored by the lab.
+        for (engine, lab) in engine_scores.iter().zip(&scored.chunks).skip(1) {
+            assert_eq!(engine.level, lab.level);
+            assert!(
+                (engine.qoe - lab.qoe()).abs() < 1e-6,
+                "{}: {engine:?} vs {lab:?}",
+                trace.name
+            );
+        }
+        let summary = player.engine.stats().qoe;
+        assert!((summary.rebuffer_s - player.media.stalled_s).abs() < 1e-6);
+    }
+}
+
+#[test]
 fn the_optimum_is_exact_where_every_sequence_can_be_tried() {
     // 3 levels, 7 chunks of 4 s, a 10 s buffer cap so the 500 ms sleep rule binds.
     let mut video = video(7);
