@@ -15,7 +15,7 @@ use std::time::Instant;
 
 /// Plays ABR algorithms through the engine over network traces and scores them.
 #[derive(Debug, Parser)]
-#[command(name = "abr-lab", version, about)]
+#[command(name = "abr-lab", version)]
 struct Cli {
     /// Directory of traces (`time_s throughput_Mbps` per line); repeat for several sets.
     #[arg(long, required = true)]
