@@ -2,10 +2,9 @@
 //! `EXT-X-I-FRAME-STREAM-INF` and `EXT-X-MEDIA` checked, session and steering tags checked
 //! and then left out (the model does not use them).
 
-use super::{Body, OnceTags, playlist_wide_tag};
+use super::{Body, LineScan, OnceTags, playlist_wide_tag};
 use crate::hls::attributes::{Attributes, TagAt};
 use crate::hls::error::PlaylistError;
-use crate::hls::lines::LineKind;
 use crate::hls::values;
 
 /// A master playlist after the scan.
@@ -31,24 +30,30 @@ pub(crate) struct VariantLines {
 /// Scans a master playlist.
 pub(super) fn scan_master(body: &Body<'_>) -> Result<ScannedMaster, PlaylistError> {
     let mut scan = MasterScan::default();
-    let mut out = Vec::new();
-    for (number, line) in body.after_header() {
-        let for_m3u8 = match line {
-            LineKind::Blank | LineKind::Comment => None,
-            LineKind::Uri(uri) => Some(scan.variant_uri(number, uri)?),
-            LineKind::Tag { name, value } => scan.tag(TagAt { line: number, name }, value)?,
-        };
-        out.push(for_m3u8.unwrap_or_default());
-    }
+    let m3u8_text = body.rewrite(&mut scan)?;
     if let Some(tag_line) = scan.stream_inf_waiting_for_uri {
         return Err(PlaylistError::StreamInfWithoutUri { line: tag_line });
     }
     Ok(ScannedMaster {
-        m3u8_text: body.m3u8_text(out),
+        m3u8_text,
         variants: scan.variants,
         iframe_variant_lines: scan.iframe_variant_lines,
         rendition_lines: scan.rendition_lines,
     })
+}
+
+impl LineScan for MasterScan {
+    fn uri_line(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError> {
+        self.variant_uri(line, uri)
+    }
+
+    fn tag_line(
+        &mut self,
+        tag: TagAt<'_>,
+        value: Option<&str>,
+    ) -> Result<Option<String>, PlaylistError> {
+        self.tag(tag, value)
+    }
 }
 
 #[derive(Debug, Default)]

@@ -2,10 +2,9 @@
 //! the lines of its URI, byte range, map and key, in segment order; the playlist-level tags
 //! checked (with conflicting repeats refused).
 
-use super::{Body, OnceTags, expect_no_value, expect_value, playlist_wide_tag, scalar};
+use super::{Body, LineScan, OnceTags, expect_no_value, expect_value, playlist_wide_tag, scalar};
 use crate::hls::attributes::{Attributes, TagAt};
 use crate::hls::error::PlaylistError;
-use crate::hls::lines::LineKind;
 use crate::hls::values;
 
 /// A media playlist after the scan.
@@ -65,22 +64,28 @@ struct PendingSegment {
 /// Scans a media playlist.
 pub(super) fn scan_media(body: &Body<'_>) -> Result<ScannedMedia, PlaylistError> {
     let mut scan = MediaScan::default();
-    let mut out = Vec::new();
-    for (number, line) in body.after_header() {
-        let for_m3u8 = match line {
-            LineKind::Blank | LineKind::Comment => None,
-            LineKind::Uri(uri) => Some(scan.segment_uri(number, uri)?),
-            LineKind::Tag { name, value } => scan.tag(TagAt { line: number, name }, value)?,
-        };
-        out.push(for_m3u8.unwrap_or_default());
-    }
+    let m3u8_text = body.rewrite(&mut scan)?;
     Ok(ScannedMedia {
-        m3u8_text: body.m3u8_text(out),
+        m3u8_text,
         target_duration: scan.target_duration,
         skipped_segments: scan.skipped_segments,
         media_sequence_line: scan.media_sequence_line,
         segments: scan.segments,
     })
+}
+
+impl LineScan for MediaScan {
+    fn uri_line(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError> {
+        self.segment_uri(line, uri)
+    }
+
+    fn tag_line(
+        &mut self,
+        tag: TagAt<'_>,
+        value: Option<&str>,
+    ) -> Result<Option<String>, PlaylistError> {
+        self.tag(tag, value)
+    }
 }
 
 #[derive(Debug, Default)]

@@ -81,7 +81,36 @@ struct Body<'a> {
     header: usize,
 }
 
+/// What a master or a media scan does with each line after the header.
+trait LineScan {
+    /// A URI line: checks it and returns its line for `m3u8-rs`.
+    fn uri_line(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError>;
+
+    /// A tag line: checks it and returns its line for `m3u8-rs` (`None`: blank).
+    fn tag_line(
+        &mut self,
+        tag: TagAt<'_>,
+        value: Option<&str>,
+    ) -> Result<Option<String>, PlaylistError>;
+}
+
 impl Body<'_> {
+    /// Feeds every line after the header to `scan`; returns the text for `m3u8-rs`.
+    fn rewrite(&self, scan: &mut impl LineScan) -> Result<String, PlaylistError> {
+        let mut out = Vec::new();
+        for (number, line) in self.after_header() {
+            let for_m3u8 = match line {
+                LineKind::Blank | LineKind::Comment => None,
+                LineKind::Uri(uri) => Some(scan.uri_line(number, uri)?),
+                LineKind::Tag { name, value } => {
+                    scan.tag_line(TagAt { line: number, name }, value)?
+                }
+            };
+            out.push(for_m3u8.unwrap_or_default());
+        }
+        Ok(self.m3u8_text(out))
+    }
+
     /// The lines after the header: 1-based number and classification.
     fn after_header(&self) -> impl Iterator<Item = (usize, LineKind<'_>)> {
         self.lines
