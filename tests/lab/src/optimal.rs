@@ -58,7 +58,38 @@ struct State<'t> {
     level: usize,
 }
 
-impl State<'_> {
+impl<'t> State<'t> {
+    /// The state after the first chunk (fixed level, unscored) and any sleep.
+    fn after_first_chunk(
+        trace: &'t Trace,
+        video: &Video,
+        level: usize,
+        rules: &ClientRules,
+        sleep: SleepRule,
+    ) -> Self {
+        let mut link = Link::new(trace);
+        link.download(video.sizes[level][0] as f64);
+        let mut state = State {
+            link,
+            buffer: video.chunk_s,
+            rebuffer: 0.0,
+            utility_kbps: 0,
+            parent: usize::MAX,
+            level,
+        };
+        settle(&mut state, rules, sleep);
+        state
+    }
+
+    /// Downloads `chunk` at `level` and scores it (before any sleep at the cap).
+    fn fetch(&mut self, video: &Video, kbps: &[i64], chunk: usize, level: usize) {
+        let delay = self.link.download(video.sizes[level][chunk] as f64) + LINK_RTT_S;
+        self.rebuffer += (delay - self.buffer).max(0.0);
+        self.buffer = (self.buffer - delay).max(0.0) + video.chunk_s;
+        self.utility_kbps += kbps[level] - (kbps[level] - kbps[self.level]).abs();
+        self.level = level;
+    }
+
     fn reward(&self) -> f64 {
         self.utility_kbps as f64 / 1000.0 - REBUFFER_PENALTY_PER_S * self.rebuffer
     }
@@ -142,24 +173,10 @@ fn prune<'t>(mut candidates: Vec<State<'t>>, kbps: &[i64]) -> Vec<State<'t>> {
 /// Searches the best level sequence for `trace`.
 pub fn solve(trace: &Trace, video: &Video, rules: &ClientRules, options: SolveOptions) -> Solution {
     let levels = video.levels();
-    let kbps: Vec<i64> = video
-        .bitrates_kbps
-        .iter()
-        .map(|k| k.round() as i64)
-        .collect();
+    let kbps = ladder_kbps(video);
     let top_mbps = kbps.iter().copied().max().unwrap_or(0) as f64 / 1000.0;
     // Chunk 1 is fixed and unscored: its state is the root.
-    let mut link = Link::new(trace);
-    link.download(video.sizes[rules.start_level][0] as f64);
-    let mut root = State {
-        link,
-        buffer: video.chunk_s,
-        rebuffer: 0.0,
-        utility_kbps: 0,
-        parent: usize::MAX,
-        level: rules.start_level,
-    };
-    settle(&mut root, rules, options.sleep);
+    let root = State::after_first_chunk(trace, video, rules.start_level, rules, options.sleep);
     let mut arenas: Vec<Vec<State>> = vec![vec![root]];
     let mut peak_states = 1;
     for chunk in 1..video.chunks {
@@ -169,14 +186,8 @@ pub fn solve(trace: &Trace, video: &Video, rules: &ClientRules, options: SolveOp
         for (parent, state) in previous.iter().enumerate() {
             for level in 0..levels {
                 let mut next = *state;
-                let bytes = video.sizes[level][chunk] as f64;
-                let delay = next.link.download(bytes) + LINK_RTT_S;
-                let stall = (delay - next.buffer).max(0.0);
-                next.buffer = (next.buffer - delay).max(0.0) + video.chunk_s;
-                next.rebuffer += stall;
-                next.utility_kbps += kbps[level] - (kbps[level] - kbps[state.level]).abs();
+                next.fetch(video, &kbps, chunk, level);
                 next.parent = parent;
-                next.level = level;
                 // Best conceivable rest: every later chunk at the top level, one switch.
                 let level_mbps = kbps[level] as f64 / 1000.0;
                 let optimistic_rest = if remaining_after > 0.0 {
@@ -250,32 +261,23 @@ pub fn evaluate(
     rules: &ClientRules,
     sleep: SleepRule,
 ) -> f64 {
-    let mut link = Link::new(trace);
     let first = levels.first().copied().unwrap_or(rules.start_level);
-    link.download(video.sizes[first][0] as f64);
-    let mut state = State {
-        link,
-        buffer: video.chunk_s,
-        rebuffer: 0.0,
-        utility_kbps: 0,
-        parent: usize::MAX,
-        level: first,
-    };
-    settle(&mut state, rules, sleep);
-    let kbps: Vec<i64> = video
-        .bitrates_kbps
-        .iter()
-        .map(|k| k.round() as i64)
-        .collect();
+    let mut state = State::after_first_chunk(trace, video, first, rules, sleep);
+    let kbps = ladder_kbps(video);
     for (chunk, &level) in levels.iter().enumerate().skip(1) {
-        let delay = state.link.download(video.sizes[level][chunk] as f64) + LINK_RTT_S;
-        state.rebuffer += (delay - state.buffer).max(0.0);
-        state.buffer = (state.buffer - delay).max(0.0) + video.chunk_s;
-        state.utility_kbps += kbps[level] - (kbps[level] - kbps[state.level]).abs();
-        state.level = level;
+        state.fetch(video, &kbps, chunk, level);
         settle(&mut state, rules, sleep);
     }
     state.reward()
+}
+
+/// The ladder in whole kbit/s (utilities are summed exactly as integers).
+fn ladder_kbps(video: &Video) -> Vec<i64> {
+    video
+        .bitrates_kbps
+        .iter()
+        .map(|kbps| kbps.round() as i64)
+        .collect()
 }
 
 /// Applies the sleep at the buffer cap.
