@@ -4,7 +4,7 @@
 use super::config::RetryPolicy;
 use super::events::{ErrorKind, Event};
 use super::io::{Action, AppendFailure, FetchFailure, RequestId, RequestKind, TimeRange, TrackId};
-use super::state::{Appended, PendingOp, PendingRetry};
+use super::state::{Appended, InFlight, PendingOp, PendingRetry, SegmentRef};
 use super::{Engine, MAIN, Phase};
 use crate::abr::{Decision, DownloadRecord, final_stretch_bps};
 use protocol::SwitchReason;
@@ -425,17 +425,22 @@ impl Engine {
         }
     }
 
-    /// When to look again at a download that might need abandoning.
-    pub(super) fn abandon_check_deadline(&self) -> Option<f64> {
-        if !self.config.abandon_slow_downloads {
+    /// The main track's segment download, if abandoning it is allowed at all (the option
+    /// is on, no level is pinned, and a lower level exists).
+    fn abandonable(&self) -> Option<(RequestId, &InFlight, &SegmentRef)> {
+        if !self.config.abandon_slow_downloads || self.manual_level.is_some() {
             return None;
         }
         let request = self.tracks[MAIN].in_flight?;
         let in_flight = self.requests.get(&request)?;
         let segment = in_flight.segment.as_ref()?;
-        if !matches!(in_flight.kind, RequestKind::Segment { .. }) || segment.level == 0 {
-            return None;
-        }
+        (matches!(in_flight.kind, RequestKind::Segment { .. }) && segment.level > 0)
+            .then_some((request, in_flight, segment))
+    }
+
+    /// When to look again at a download that might need abandoning.
+    pub(super) fn abandon_check_deadline(&self) -> Option<f64> {
+        let (_, in_flight, segment) = self.abandonable()?;
         let earliest = in_flight.issued_at + ABANDON_MIN_ELAPSED_SHARE * segment.duration;
         Some(earliest.max(self.now + ABANDON_CHECK_INTERVAL_S))
     }
@@ -443,21 +448,10 @@ impl Engine {
     /// Abandons the main download when it will not arrive before the buffer runs dry and a
     /// lower level would.
     pub(super) fn check_abandon(&mut self) {
-        if !self.config.abandon_slow_downloads || self.manual_level.is_some() {
-            return;
-        }
-        let Some(request) = self.tracks[MAIN].in_flight else {
+        let Some((request, in_flight, segment)) = self.abandonable() else {
             return;
         };
-        let Some(in_flight) = self.requests.get(&request) else {
-            return;
-        };
-        let Some(segment) = in_flight.segment.clone() else {
-            return;
-        };
-        if !matches!(in_flight.kind, RequestKind::Segment { .. }) || segment.level == 0 {
-            return;
-        }
+        let segment = segment.clone();
         let elapsed = self.now - in_flight.issued_at;
         if elapsed < ABANDON_MIN_ELAPSED_SHARE * segment.duration {
             return;

@@ -546,9 +546,19 @@ impl Engine {
     /// VOD with byte ranges: loads, one at a time, the playlists of levels not loaded yet
     /// (their byte ranges give the ABR exact segment sizes).
     pub(super) fn preload_playlists(&mut self) {
-        if !self.config.preload_playlists || self.live {
+        if !self.config.preload_playlists
+            || self.live
+            || self.levels.iter().any(|level| level.loading.is_some())
+        {
             return;
         }
+        let Some(next) = self
+            .levels
+            .iter()
+            .position(|level| level.playlist.is_none() && !level.failed)
+        else {
+            return;
+        };
         let sizes_known = self
             .levels
             .iter()
@@ -561,15 +571,8 @@ impl Engine {
                         .iter()
                         .all(|segment| segment.byte_range.is_some())
             });
-        if !sizes_known || self.levels.iter().any(|level| level.loading.is_some()) {
-            return;
-        }
-        if let Some(level) = self
-            .levels
-            .iter()
-            .position(|level| level.playlist.is_none() && !level.failed)
-        {
-            self.load_level_playlist(level);
+        if sizes_known {
+            self.load_level_playlist(next);
         }
     }
 

@@ -119,13 +119,14 @@ pub struct Engine {
     known_holes: Vec<TimeRange>,
     /// Where the last gap jump landed (so a hole is jumped once).
     last_gap_jump: Option<f64>,
-    stall_started_at: Option<f64>,
     /// Since when the element has been waiting although data is buffered ahead.
     stalled_with_data_since: Option<f64>,
     nudged_at: Option<f64>,
     /// Reusable buffers for the ABR context.
     upcoming_sizes: Vec<f64>,
     upcoming_durations: Vec<f64>,
+    /// Every size in `upcoming_sizes` came from a byte range.
+    upcoming_exact: bool,
 }
 
 /// Index of the main track in `tracks`.
@@ -173,11 +174,11 @@ impl Engine {
             live: false,
             known_holes: Vec::new(),
             last_gap_jump: None,
-            stall_started_at: None,
             stalled_with_data_since: None,
             nudged_at: None,
             upcoming_sizes: Vec::new(),
             upcoming_durations: Vec::new(),
+            upcoming_exact: false,
         })
     }
 

@@ -86,14 +86,12 @@ impl Engine {
             .tracks
             .iter()
             .all(|track| ranges::contains(&track.effective_buffered(), target));
-        if self.qoe.stalled() {
-            if let Some(duration) = self.qoe.stall_ended(self.now) {
-                self.emit(Event::BufferStallEnded {
-                    position: self.position(),
-                    duration,
-                });
-            }
-            self.stall_started_at = None;
+        // A seek ends any stall (seeking is not rebuffering).
+        if let Some(duration) = self.qoe.stall_ended(self.now) {
+            self.emit(Event::BufferStallEnded {
+                position: self.position(),
+                duration,
+            });
         }
         if !buffered_everywhere {
             // Cancel downloads, flush, and resume at the segment containing the target.
@@ -205,15 +203,11 @@ impl Engine {
             && !media.seeking
             && self.seek.is_none();
         if stalled && self.qoe.stall_started(self.now) {
-            self.stall_started_at = Some(self.now);
             self.nudged_at = None;
             self.emit(Event::BufferStalled { position });
         }
-        if !stalled && self.qoe.stalled() {
-            self.stall_started_at = None;
-            if let Some(duration) = self.qoe.stall_ended(self.now) {
-                self.emit(Event::BufferStallEnded { position, duration });
-            }
+        if !stalled && let Some(duration) = self.qoe.stall_ended(self.now) {
+            self.emit(Event::BufferStallEnded { position, duration });
         }
         if media.waiting && !media.paused && !media.seeking {
             self.jump_gap(position);

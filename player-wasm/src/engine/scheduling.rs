@@ -425,7 +425,7 @@ impl Engine {
                 durations_s: &self.upcoming_durations,
                 sizes_bytes: &self.upcoming_sizes,
                 levels: self.level_infos.len(),
-                sizes_exact: self.upcoming_exact(),
+                sizes_exact: self.upcoming_exact,
             },
             segments_remaining,
             history: &self.history,
@@ -462,22 +462,12 @@ impl Engine {
         Some(playlist.segments.len() - first)
     }
 
-    fn upcoming_exact(&self) -> bool {
-        self.levels.iter().all(|level| {
-            level.playlist.as_ref().is_some_and(|playlist| {
-                playlist
-                    .segments
-                    .iter()
-                    .all(|segment| segment.byte_range.is_some())
-            })
-        })
-    }
-
     /// Fills the ABR's view of the next segments: durations from the reference playlist,
     /// sizes from byte ranges where known, else bitrate × duration.
     fn fill_upcoming(&mut self) {
         self.upcoming_sizes.clear();
         self.upcoming_durations.clear();
+        self.upcoming_exact = false;
         let Some(reference) = self.reference_level() else {
             return;
         };
@@ -501,6 +491,7 @@ impl Engine {
                     .and_then(|other| other.segment_index_at(first_start + CURSOR_TOLERANCE_S))
             })
             .collect();
+        let mut exact_everywhere = count > 0;
         for ahead in 0..count {
             let segment = &playlist.segments[first + ahead];
             self.upcoming_durations.push(segment.duration);
@@ -513,9 +504,11 @@ impl Engine {
                         .and_then(|other| other.byte_range)
                         .map(|range| range.length as f64)
                 });
+                exact_everywhere &= exact.is_some();
                 let estimate = entry.bitrate_bps / 8.0 * segment.duration;
                 self.upcoming_sizes.push(exact.unwrap_or(estimate));
             }
         }
+        self.upcoming_exact = exact_everywhere;
     }
 }

@@ -42,20 +42,6 @@ pub(super) fn scan_master(body: &Body<'_>) -> Result<ScannedMaster, PlaylistErro
     })
 }
 
-impl LineScan for MasterScan {
-    fn uri_line(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError> {
-        self.variant_uri(line, uri)
-    }
-
-    fn tag_line(
-        &mut self,
-        tag: TagAt<'_>,
-        value: Option<&str>,
-    ) -> Result<Option<String>, PlaylistError> {
-        self.tag(tag, value)
-    }
-}
-
 #[derive(Debug, Default)]
 struct MasterScan {
     once: OnceTags,
@@ -88,9 +74,9 @@ const IFRAME_STREAM_INF_ATTRIBUTES: &[&str] = &[
     "URI",
 ];
 
-impl MasterScan {
+impl LineScan for MasterScan {
     /// A URI line: the media playlist of the waiting `EXT-X-STREAM-INF`.
-    fn variant_uri(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError> {
+    fn uri_line(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError> {
         let tag_line = self
             .stream_inf_waiting_for_uri
             .take()
@@ -103,7 +89,7 @@ impl MasterScan {
     }
 
     /// A tag line: checks it and returns its line for `m3u8-rs` (`None`: blank).
-    fn tag(
+    fn tag_line(
         &mut self,
         tag: TagAt<'_>,
         value: Option<&str>,
@@ -122,7 +108,9 @@ impl MasterScan {
             _ => playlist_wide_tag(tag, value, &mut self.once),
         }
     }
+}
 
+impl MasterScan {
     fn stream_inf(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<String, PlaylistError> {
         if let Some(tag_line) = self.stream_inf_waiting_for_uri {
             return Err(PlaylistError::StreamInfWithoutUri { line: tag_line });

@@ -74,20 +74,6 @@ pub(super) fn scan_media(body: &Body<'_>) -> Result<ScannedMedia, PlaylistError>
     })
 }
 
-impl LineScan for MediaScan {
-    fn uri_line(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError> {
-        self.segment_uri(line, uri)
-    }
-
-    fn tag_line(
-        &mut self,
-        tag: TagAt<'_>,
-        value: Option<&str>,
-    ) -> Result<Option<String>, PlaylistError> {
-        self.tag(tag, value)
-    }
-}
-
 #[derive(Debug, Default)]
 struct MediaScan {
     once: OnceTags,
@@ -98,9 +84,9 @@ struct MediaScan {
     pending: PendingSegment,
 }
 
-impl MediaScan {
+impl LineScan for MediaScan {
     /// A URI line: the segment is complete.
-    fn segment_uri(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError> {
+    fn uri_line(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError> {
         let pending = std::mem::take(&mut self.pending);
         let (extinf_line, duration, title) = pending
             .extinf
@@ -120,7 +106,7 @@ impl MediaScan {
     }
 
     /// A tag line: checks it and returns its line for `m3u8-rs` (`None`: blank).
-    fn tag(
+    fn tag_line(
         &mut self,
         tag: TagAt<'_>,
         value: Option<&str>,
@@ -170,7 +156,9 @@ impl MediaScan {
             _ => playlist_wide_tag(tag, value, &mut self.once),
         }
     }
+}
 
+impl MediaScan {
     /// `EXTINF:<duration>,[<title>]` (the comma is tolerated missing).
     fn extinf(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<(), PlaylistError> {
         let value = expect_value(tag, value)?;
