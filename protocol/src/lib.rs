@@ -4,12 +4,14 @@
 //! collector, so both sides agree by construction. This crate holds serde types and
 //! their validation only: no I/O, no clocks.
 //!
-//! What lives here today: the version of the format and the reasons an adaptive
-//! bitrate decision can carry (they reach the JS API and telemetry). Beacon events and
-//! CMCD keys join as the analytics land.
+//! What lives here today: the version of the format, the reasons an adaptive bitrate
+//! decision can carry (they reach the JS API and telemetry) and CMCD, the data a player
+//! attaches to each request. Beacon events join as the analytics land.
 
+pub mod cmcd;
 mod reason;
 
+pub use cmcd::{Cmcd, CmcdError};
 pub use reason::{ParseReasonError, SwitchReason};
 
 /// Version of the beacon wire format. Bumped on any incompatible change.

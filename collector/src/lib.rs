@@ -1,0 +1,15 @@
+//! The collector: the origin the player and its tests fetch video from, and (as the
+//! analytics land) the server that ingests and aggregates QoE beacons.
+//!
+//! - [`encode`] turns a source (a file or a generated test pattern) into a CMAF HLS
+//!   ladder with ffmpeg and checks it (quality control).
+//! - [`origin`] serves ladders over HTTP like a CDN edge (`/media`), and the same bytes
+//!   through a shaped network (`/shaped`), with injected faults (`/faults`) or as a
+//!   simulated live stream (`/live`).
+//! - [`server`] binds, serves and shuts down gracefully.
+//!
+//! It is not a transcoding service: encoding is an offline command, never on request.
+
+pub mod encode;
+pub mod origin;
+pub mod server;

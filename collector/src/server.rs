@@ -1,0 +1,136 @@
+//! `collector serve`: binds the HTTP server, prints where it listens, and shuts down
+//! gracefully on SIGINT or SIGTERM (in-flight responses get a grace period).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use crate::origin::store::CacheLimits;
+use crate::origin::{self, Origin, OriginConfig};
+
+/// Command-line arguments of `collector serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Directory of encoded ladders served under `/media/`.
+    #[arg(long)]
+    pub media: PathBuf,
+    /// Directory of network traces (two columns: seconds, Mbit/s) for `/shaped/{trace}/…`.
+    #[arg(long)]
+    pub traces: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free port; the chosen one is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Memory for cached file contents, MiB.
+    #[arg(long, default_value_t = 48)]
+    pub cache_mib: u64,
+    /// Latency added to each shaped request unless it says `?rtt=MS`, milliseconds.
+    #[arg(long, default_value_t = 80)]
+    pub rtt_ms: u64,
+    /// Segments in each `/live/` playlist window.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub live_window: u64,
+    /// Seconds a shaped session may sit idle before it is forgotten.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_idle_s: u64,
+    /// Log filter (`RUST_LOG` syntax); `RUST_LOG` overrides it.
+    #[arg(long, default_value = "info")]
+    pub log: String,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+/// How long in-flight responses may continue after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+impl ServeArgs {
+    fn origin_config(&self) -> OriginConfig {
+        let mut config = OriginConfig::new(self.media.clone());
+        config.traces = self.traces.clone();
+        config.cache = CacheLimits {
+            total_bytes: self.cache_mib << 20,
+            ..CacheLimits::default()
+        };
+        config.default_rtt = Duration::from_millis(self.rtt_ms);
+        config.live_window = self.live_window as usize;
+        config.session_idle = Duration::from_secs(self.session_idle_s);
+        config
+    }
+}
+
+/// The whole application's routes.
+pub fn app(origin: Arc<Origin>) -> Router {
+    origin::router(origin).route("/healthz", axum::routing::get(|| async { "ok\n" }))
+}
+
+/// Runs the server from the command line until SIGINT or SIGTERM.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&args.log))
+        .with_context(|| format!("--log {:?} is not a valid filter", args.log))?;
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if args.log_json {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
+    let origin = Origin::new(args.origin_config())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(args.addr, app(origin)))
+}
+
+async fn serve(addr: SocketAddr, app: Router) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("collector listening on http://{local}");
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight responses");
+        let _ = stop_tx.send(true);
+    });
+    let grace = async move {
+        let _ = stop_rx.wait_for(|stopped| *stopped).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server => result.context("server failed")?,
+        () = grace => tracing::warn!("grace period over: dropping remaining connections"),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
