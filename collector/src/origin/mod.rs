@@ -16,6 +16,7 @@ pub mod content_type;
 pub mod error;
 pub mod faults;
 pub mod live;
+pub mod playlist;
 pub mod respond;
 pub mod shaped;
 pub mod store;
@@ -176,6 +177,7 @@ pub fn cors() -> CorsLayer {
             header::DATE,
             header::AGE,
             HeaderName::from_static("server-timing"),
+            faults::X_FAULT,
         ])
         .max_age(Duration::from_secs(86_400))
 }

@@ -174,3 +174,73 @@ pub fn segment_bytes(i: u64, len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Everything one request got back on its socket, however the server ended it.
+#[derive(Debug)]
+pub struct RawExchange {
+    /// The bytes received, head included.
+    pub bytes: Vec<u8>,
+    /// When the first byte arrived, from just before the request was written.
+    pub first_byte: Option<Duration>,
+    /// When the connection ended (EOF or error).
+    pub finished: Duration,
+    /// The read error that ended it, if it did not end with EOF.
+    pub error: Option<std::io::ErrorKind>,
+}
+
+impl RawExchange {
+    /// The response head and body, if a complete head arrived.
+    pub fn response(&self) -> Option<RawResponse> {
+        let split = self.bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&self.bytes[..split]).to_string();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())?;
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+            .collect();
+        Some(RawResponse {
+            status,
+            headers,
+            body: self.bytes[split + 4..].to_vec(),
+        })
+    }
+}
+
+/// Sends `METHOD target` exactly as written and reads until the server closes, tolerating
+/// a connection that ends badly (the point of fault injection).
+pub fn raw_exchange(addr: &str, method: &str, target: &str) -> RawExchange {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    write!(
+        stream,
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    let mut first_byte = None;
+    let mut buffer = [0u8; 16 * 1024];
+    let error = loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break None,
+            Ok(n) => {
+                first_byte.get_or_insert_with(|| started.elapsed());
+                bytes.extend_from_slice(&buffer[..n]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => break Some(e.kind()),
+        }
+    };
+    RawExchange {
+        bytes,
+        first_byte,
+        finished: started.elapsed(),
+        error,
+    }
+}

@@ -13,5 +13,7 @@ pub mod optimal;
 pub mod pensieve;
 pub mod score;
 pub mod session;
-pub mod trace;
 pub mod video;
+
+/// Trace files are read by `player_wasm::sim::trace`, shared with the collector's shaper.
+pub use player_wasm::sim::trace;

@@ -237,7 +237,7 @@ mod tests {
 
     #[test]
     fn directory_errors_are_reported() {
-        let dir = std::env::temp_dir().join(format!("lab-trace-test-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("sim-trace-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         assert!(matches!(
             Trace::load_dir(&dir),

@@ -1,0 +1,193 @@
+//! The traces of `--traces DIR`, loaded once at startup and named by file name.
+//!
+//! Every regular file of the directory is a trace (hidden files and `README*` aside, as
+//! the lab reads them); one malformed file stops the server with an error naming the file
+//! and line, so an experiment never runs on fewer traces than its author thinks. A trace is
+//! requested by its file name, or by the name without its last extension when no other
+//! file claims that shorter name.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use player_wasm::sim::trace::{Trace, TraceError};
+
+use super::link::Capacity;
+use crate::origin::OriginError;
+
+/// A loaded trace, ready to shape sessions.
+#[derive(Debug)]
+pub struct NamedTrace {
+    /// File name in `--traces`.
+    pub name: String,
+    pub capacity: Capacity,
+}
+
+/// The traces sessions may follow.
+#[derive(Debug, Default)]
+pub struct TraceSet {
+    by_name: HashMap<String, Arc<NamedTrace>>,
+    files: usize,
+}
+
+impl TraceSet {
+    /// Loads every trace of `dir`; no directory, no traces.
+    pub fn load(dir: Option<&Path>) -> Result<TraceSet, TraceError> {
+        let Some(dir) = dir else {
+            return Ok(TraceSet::default());
+        };
+        let traces = Trace::load_dir(dir)?
+            .into_iter()
+            .map(|trace| {
+                let capacity = Capacity::new(&trace).ok_or_else(|| TraceError::NoCapacity {
+                    path: dir.join(&trace.name),
+                })?;
+                Ok(NamedTrace {
+                    name: trace.name,
+                    capacity,
+                })
+            })
+            .collect::<Result<Vec<_>, TraceError>>()?;
+        Ok(TraceSet::from_traces(traces))
+    }
+
+    /// A set of already loaded traces (names must be distinct).
+    pub fn from_traces(traces: Vec<NamedTrace>) -> TraceSet {
+        let files = traces.len();
+        let mut by_name: HashMap<String, Arc<NamedTrace>> = traces
+            .into_iter()
+            .map(|trace| (trace.name.clone(), Arc::new(trace)))
+            .collect();
+        let mut stems: HashMap<String, Vec<Arc<NamedTrace>>> = HashMap::new();
+        for trace in by_name.values() {
+            if let Some((stem, _)) = trace.name.rsplit_once('.')
+                && !stem.is_empty()
+            {
+                stems
+                    .entry(stem.to_string())
+                    .or_default()
+                    .push(trace.clone());
+            }
+        }
+        for (stem, mut claimants) in stems {
+            if claimants.len() == 1 && !by_name.contains_key(&stem) {
+                by_name.insert(stem, claimants.remove(0));
+            }
+        }
+        TraceSet { by_name, files }
+    }
+
+    /// Number of trace files loaded.
+    pub fn len(&self) -> usize {
+        self.files
+    }
+
+    /// True when no trace is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.files == 0
+    }
+
+    /// The trace a URL names.
+    pub fn get(&self, requested: &str) -> Result<Arc<NamedTrace>, OriginError> {
+        check_name("trace name", requested)?;
+        self.by_name
+            .get(requested)
+            .cloned()
+            .ok_or_else(|| OriginError::UnknownTrace(requested.to_string()))
+    }
+}
+
+/// A path segment naming a file: not empty, `.` or `..`, and no separators or NUL.
+fn check_name(what: &str, name: &str) -> Result<(), OriginError> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
+        return Err(OriginError::BadRequest(format!(
+            "{what} {name:?} must be a file name (no `/`, `\\`, NUL, `.` or `..`)"
+        )));
+    }
+    Ok(())
+}
+
+/// Longest session id accepted.
+const MAX_SESSION_LEN: usize = 128;
+
+/// A session id: 1 to 128 of `A-Z a-z 0-9 - _ . ~` (URL-safe as it is), not `.` or `..`.
+pub fn check_session_id(id: &str) -> Result<(), OriginError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~');
+    if id.is_empty()
+        || id.len() > MAX_SESSION_LEN
+        || id == "."
+        || id == ".."
+        || !id.chars().all(allowed)
+    {
+        return Err(OriginError::BadRequest(format!(
+            "session id {id:?} must be 1 to {MAX_SESSION_LEN} of A-Z a-z 0-9 - _ . ~ (not `.` or `..`)"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(name: &str) -> NamedTrace {
+        let trace = Trace::parse(Path::new(name), "0 1\n1 1\n").unwrap();
+        NamedTrace {
+            name: name.to_string(),
+            capacity: Capacity::new(&trace).unwrap(),
+        }
+    }
+
+    #[test]
+    fn names_with_and_without_extension() {
+        let set = TraceSet::from_traces(vec![
+            named("const.txt"),
+            named("dup.a"),
+            named("dup.b"),
+            named("plain"),
+            named("plain.log"),
+            named("trace+Xy=_3"),
+        ]);
+        assert_eq!(set.len(), 6);
+        assert_eq!(set.get("const.txt").unwrap().name, "const.txt");
+        assert_eq!(set.get("const").unwrap().name, "const.txt");
+        assert!(matches!(set.get("dup"), Err(OriginError::UnknownTrace(_))));
+        assert_eq!(set.get("plain").unwrap().name, "plain");
+        assert_eq!(set.get("trace+Xy=_3").unwrap().name, "trace+Xy=_3");
+        for bad in ["", ".", "..", "a/b", "..\\x", "a\0"] {
+            assert!(
+                matches!(set.get(bad), Err(OriginError::BadRequest(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn session_ids() {
+        for good in ["s1", "0f8c-44.a_b~", &"x".repeat(128)] {
+            assert!(check_session_id(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".", "..", "a/b", "a b", "é", &"x".repeat(129), "a%2F"] {
+            assert!(check_session_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn loading_reports_the_bad_file() {
+        let dir = tempfile_dir("load");
+        std::fs::write(dir.join("good.txt"), "0 2\n10 2\n").unwrap();
+        let set = TraceSet::load(Some(&dir)).unwrap();
+        assert_eq!(set.len(), 1);
+        std::fs::write(dir.join("bad.txt"), "0 2\n1 x\n").unwrap();
+        let error = TraceSet::load(Some(&dir)).unwrap_err().to_string();
+        assert!(error.contains("bad.txt:2"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(TraceSet::load(None).unwrap().is_empty());
+    }
+
+    fn tempfile_dir(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("shaped-traces-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
