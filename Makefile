@@ -1,23 +1,38 @@
 # The two commands of the README are `make demo` and `make test`; the rest are for
 # developers. Everything here works on a fresh clone: missing toolchain pieces are
-# installed by the `toolchain` target (rustup only; nothing is downloaded at run time
-# beyond the Rust registry).
+# installed by the `toolchain` target (rustup only), and the browser tests' programs and
+# npm packages by the `deps` target (Debian packages, the npm registry).
 
 CARGO ?= cargo
 SHARED ?= ../shared
 FUZZ_SECONDS ?= 300
 TRACE_SETS := pensieve-train fcc-test-windows oboe puffer-220218
 DEMO_LAB := --traces tests/lab/data/demo-traces --video tests/lab/data/demo-video --bitrates 300,700,1200,2500,4500
+E2E := tests/e2e
 
-.PHONY: demo test toolchain lint unit wasm-check lab lab-timing bench fuzz inspect-fixtures clean
+.PHONY: demo test deps system-deps toolchain lint unit wasm-check e2e lab lab-timing bench bench-origin \
+	fuzz inspect-fixtures clean
 
 ## Plays the project's own demo traces through the real engine with every ABR algorithm
 ## and prints their QoE next to the offline optimum.
 demo: toolchain
 	$(CARGO) run --release -q -p lab --bin abr-lab -- $(DEMO_LAB) --optimal
 
-## Every test: formatting, lints, unit/property/integration tests, the browser build.
-test: toolchain lint unit wasm-check
+## Every test: formatting, lints, unit/property/integration tests, the browser build,
+## and the end-to-end tests in headless Chromium.
+test: deps toolchain lint unit wasm-check e2e
+
+## What the browser tests and benchmarks need beyond Rust: Debian's ffmpeg, chromium,
+## chromium-driver, nginx and wrk (apt-get, only when missing) and tests/e2e's npm
+## packages (npm ci, only when the lock file changed). Fast when all is present.
+deps: system-deps $(E2E)/node_modules/.package-lock.json
+
+system-deps:
+	@bash .ci/deps.sh
+
+$(E2E)/node_modules/.package-lock.json: $(E2E)/package.json $(E2E)/package-lock.json
+	cd $(E2E) && npm ci --no-audit --no-fund
+	@touch $@
 
 toolchain:
 	@rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown \
@@ -28,6 +43,7 @@ toolchain:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p player-wasm --target wasm32-unknown-unknown -- -D warnings
 
 # Release: the lab's simulations and the property tests run many sessions.
 unit:
@@ -35,6 +51,12 @@ unit:
 
 wasm-check:
 	$(CARGO) build -p player-wasm --target wasm32-unknown-unknown --release
+
+## hls.js in headless Chromium through the collector's /media/, /shaped/ and /live/
+## (tests/e2e; screenshots and logs in tests/e2e/artifacts/).
+e2e: deps
+	$(CARGO) build --release -p collector
+	cd $(E2E) && node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
 
 ## The ABR lab over the four development trace sets, with the offline optimum.
 lab:
@@ -53,6 +75,12 @@ lab-timing:
 ## Criterion benchmarks (engine decision, ABR decisions).
 bench:
 	$(CARGO) bench -p player-wasm
+
+## The collector's origin against nginx on the same files (wrk), its peak RSS, and 100
+## concurrent shaped sessions against their trace (BENCHMARKS.md, "Collector origin").
+bench-origin: deps
+	$(CARGO) build --release -p collector
+	bash tests/bench/origin.sh
 
 ## Fuzzes playlist parsing (nightly + cargo-fuzz) for FUZZ_SECONDS.
 fuzz:

@@ -294,3 +294,49 @@ async fn bad_requests_and_unloopable_playlists() {
     assert_eq!(text.matches("#EXTINF").count(), 6);
     assert_eq!(text.matches("#EXT-X-DISCONTINUITY\n").count(), 6);
 }
+
+/// Renditions of one ladder whose durations differ by an audio frame still loop at the
+/// same instants: at any time, equal program date-times play equal VOD positions.
+#[tokio::test]
+async fn renditions_of_a_ladder_loop_together() {
+    let tree = MediaTree::new();
+    let audio_dir = tree.root().join("ladder/audio");
+    std::fs::create_dir_all(&audio_dir).unwrap();
+    let mut audio = String::from(
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n\
+         #EXT-X-MAP:URI=\"init.mp4\"\n",
+    );
+    for (i, duration) in ["2.005", "2.005", "2.011"].iter().enumerate() {
+        audio.push_str(&format!("#EXTINF:{duration},\nseg_{i:03}.m4s\n"));
+    }
+    audio.push_str("#EXT-X-ENDLIST\n");
+    std::fs::write(audio_dir.join("index.m3u8"), audio).unwrap();
+    std::fs::write(
+        tree.root().join("ladder/master.m3u8"),
+        "#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"main\",URI=\"audio/index.m3u8\"\n\
+         #EXT-X-STREAM-INF:BANDWIDTH=800000,AUDIO=\"a\"\nv0/index.m3u8\n",
+    )
+    .unwrap();
+    let server = Server::start(&tree.root(), &["--live-window", "3"]);
+    // Far from the epoch, where a per-rendition period (6.000 s against 6.021 s) would
+    // have drifted the two apart by many loops.
+    for at in ["1800000000", "1800000004.5", "1999999999"] {
+        let (_, video) = fetch_media(&server, &format!("{PLAYLIST}?at={at}")).await;
+        let (_, audio) =
+            fetch_media(&server, &format!("/live/ladder/audio/index.m3u8?at={at}")).await;
+        assert_eq!(video.media_sequence, audio.media_sequence, "at {at}");
+        assert_eq!(
+            video.discontinuity_sequence, audio.discontinuity_sequence,
+            "at {at}"
+        );
+        for (v, a) in video.segments.iter().zip(&audio.segments) {
+            // Equal up to the audio segments' own few milliseconds of drift in a loop.
+            let gap = (v.program_date_time_ms.unwrap() - a.program_date_time_ms.unwrap()).abs();
+            assert!(gap <= 25.0, "at {at}: {gap} ms apart");
+            assert_eq!(
+                v.uri.path().rsplit('/').next(),
+                a.uri.path().rsplit('/').next()
+            );
+        }
+    }
+}

@@ -24,6 +24,9 @@ pub fn request_cmcd(query: Option<&str>, headers: &HeaderMap) -> Result<Cmcd, Cm
 
 /// Middleware that logs each request once its response headers are ready.
 pub async fn log_request(request: Request, next: Next) -> Response {
+    if !tracing::enabled!(target: "collector::access", tracing::Level::INFO) {
+        return next.run(request).await;
+    }
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();

@@ -61,7 +61,7 @@ struct CacheEntry {
 
 #[derive(Default)]
 struct Cache {
-    entries: HashMap<PathBuf, CacheEntry>,
+    entries: HashMap<String, CacheEntry>,
     bytes: u64,
     clock: u64,
 }
@@ -118,17 +118,28 @@ impl MediaStore {
     }
 
     /// The file at `rel_path`, from the cache when it is still current.
+    ///
+    /// The cache is looked up by the requested path before the path is canonicalised:
+    /// an entry was checked to lie inside the root when it was made, and it is only
+    /// served while the file there still has the same size and modification time, so the
+    /// common case costs one `stat` instead of a `readlink` per path component.
     pub async fn open(&self, rel_path: &str) -> Result<Arc<MediaFile>, OriginError> {
-        let path = self.resolve(rel_path)?;
-        let metadata = std::fs::metadata(&path).map_err(|e| OriginError::Io(rel_path.into(), e))?;
+        let joined = self.root.join(checked_relative(rel_path)?);
+        let metadata = std::fs::metadata(&joined).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {
+                OriginError::NotFound(rel_path.to_string())
+            }
+            _ => OriginError::Io(rel_path.into(), e),
+        })?;
         if !metadata.is_file() {
             return Err(OriginError::NotFound(rel_path.to_string()));
         }
         let len = metadata.len();
         let modified = metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        if let Some(file) = self.cached(&path, len, modified) {
+        if let Some(file) = self.cached(rel_path, len, modified) {
             return Ok(file);
         }
+        let path = self.resolve(rel_path)?;
         let (content_type, kind) = classify(rel_path);
         let content = if len <= self.limits.max_file_bytes {
             let read_path = path.clone();
@@ -150,7 +161,7 @@ impl MediaStore {
             }
             Content::Memory(Bytes::from(bytes))
         } else {
-            Content::Disk(path.clone())
+            Content::Disk(path)
         };
         let file = Arc::new(MediaFile {
             rel_path: rel_path.to_string(),
@@ -162,12 +173,12 @@ impl MediaStore {
             kind,
         });
         if matches!(file.content, Content::Memory(_)) {
-            self.insert(path, file.clone());
+            self.insert(rel_path, file.clone());
         }
         Ok(file)
     }
 
-    fn cached(&self, path: &Path, len: u64, modified: SystemTime) -> Option<Arc<MediaFile>> {
+    fn cached(&self, path: &str, len: u64, modified: SystemTime) -> Option<Arc<MediaFile>> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache.clock += 1;
         let now = cache.clock;
@@ -179,14 +190,14 @@ impl MediaStore {
         Some(entry.file.clone())
     }
 
-    fn insert(&self, path: PathBuf, file: Arc<MediaFile>) {
+    fn insert(&self, path: &str, file: Arc<MediaFile>) {
         if file.len > self.limits.total_bytes {
             return;
         }
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache.clock += 1;
         let now = cache.clock;
-        if let Some(old) = cache.entries.remove(&path) {
+        if let Some(old) = cache.entries.remove(path) {
             cache.bytes -= old.file.len;
         }
         while cache.bytes + file.len > self.limits.total_bytes {
@@ -204,7 +215,7 @@ impl MediaStore {
         }
         cache.bytes += file.len;
         cache.entries.insert(
-            path,
+            path.to_string(),
             CacheEntry {
                 file,
                 last_used: now,

@@ -191,6 +191,17 @@ async fn live(
         path: path.clone(),
         reason: e.to_string(),
     };
+    let period = ladder_period(&origin, &path, vod.timing.duration_us()).await;
+    let looped;
+    let vod = if period == vod.timing.duration_us() {
+        vod
+    } else {
+        looped = vod::Vod {
+            timing: vod.timing.looping_every(period),
+            ..vod.clone()
+        };
+        &looped
+    };
     let window = vod
         .timing
         .window(origin.live.window, at.unwrap_or_else(now_us))
@@ -217,6 +228,88 @@ async fn live(
         CachePolicy::MaxAge(Duration::from_secs(max_age)),
     );
     Ok(reply.into_response())
+}
+
+/// The loop period of the ladder `path` belongs to, µs: the longest duration among the
+/// media playlists of any master playlist (in `path`'s directory or the one above) that
+/// lists `path`, so that every rendition loops at the same instants and stays in step
+/// with the others. `own` when no master lists it.
+async fn ladder_period(origin: &Origin, path: &str, own: u64) -> u64 {
+    let mut period = own;
+    let mut dirs = Vec::new();
+    let mut dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    for _ in 0..2 {
+        dirs.push(dir.to_string());
+        if dir.is_empty() {
+            break;
+        }
+        dir = dir.rsplit_once('/').map_or("", |(up, _)| up);
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(origin.store.root().join(&dir)) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".m3u8") && !name.starts_with('.'))
+            .collect();
+        names.sort();
+        for name in names.into_iter().take(MAX_MASTERS_SCANNED) {
+            let master_path = join_relative(&dir, &name);
+            let Some(uris) = master_uris(origin, master_path.as_deref()).await else {
+                continue;
+            };
+            let listed: Vec<String> = uris
+                .iter()
+                .filter_map(|uri| join_relative(&dir, uri))
+                .collect();
+            if !listed.iter().any(|listed| listed == path) {
+                continue;
+            }
+            for media in listed {
+                let Ok(file) = origin.store.open(&media).await else {
+                    continue;
+                };
+                if let Ok(parsed) = origin.live.parsed(&file).await
+                    && let Parsed::Media(vod) = &*parsed
+                {
+                    period = period.max(vod.timing.duration_us());
+                }
+            }
+            return period;
+        }
+    }
+    period
+}
+
+/// Masters looked at per directory when finding a playlist's ladder.
+const MAX_MASTERS_SCANNED: usize = 16;
+
+async fn master_uris(origin: &Origin, path: Option<&str>) -> Option<Vec<String>> {
+    let file = origin.store.open(path?).await.ok()?;
+    match &*origin.live.parsed(&file).await.ok()? {
+        Parsed::Master(uris) => Some(uris.clone()),
+        Parsed::Media(_) => None,
+    }
+}
+
+/// `uri` (relative, as written in a playlist in `dir`) as a path from the media root;
+/// `None` for absolute URLs or paths that climb out of the root.
+fn join_relative(dir: &str, uri: &str) -> Option<String> {
+    if uri.contains("://") || uri.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in uri.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// A master playlist: as it is, root-relative `/media/` URIs moved to `/live/`.
@@ -255,6 +348,22 @@ async fn master(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_uris_join_within_the_root() {
+        assert_eq!(
+            join_relative("l", "720p/index.m3u8").as_deref(),
+            Some("l/720p/index.m3u8")
+        );
+        assert_eq!(
+            join_relative("l/a", "../b/x.m3u8").as_deref(),
+            Some("l/b/x.m3u8")
+        );
+        assert_eq!(join_relative("", "./x.m3u8").as_deref(), Some("x.m3u8"));
+        assert_eq!(join_relative("l", "../../x.m3u8"), None);
+        assert_eq!(join_relative("l", "http://h/x.m3u8"), None);
+        assert_eq!(join_relative("l", "/media/x.m3u8"), None);
+    }
 
     #[test]
     fn at_is_unix_seconds() {

@@ -89,7 +89,7 @@ mod tests {
     fn vod(text: &str) -> Vod {
         match parse(text.as_bytes()).unwrap() {
             Parsed::Media(vod) => vod,
-            Parsed::Master => panic!("a media playlist"),
+            Parsed::Master(_) => panic!("a media playlist"),
         }
     }
 

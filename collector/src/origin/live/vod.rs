@@ -46,12 +46,14 @@ pub enum VodError {
 /// A master playlist (served as it is) or a media playlist ready to loop.
 #[derive(Debug)]
 pub enum Parsed {
-    Master,
+    /// A master playlist, with the URIs of the media playlists it lists (as written,
+    /// relative to the master, query and fragment dropped).
+    Master(Vec<String>),
     Media(Vod),
 }
 
 /// A media playlist ready to loop.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Vod {
     /// Header tag lines kept as written, in order (without `#EXTM3U`).
     pub header: Vec<String>,
@@ -176,7 +178,25 @@ impl Walk {
 pub fn parse(bytes: &[u8]) -> Result<Parsed, VodError> {
     let text = std::str::from_utf8(bytes).map_err(|_| VodError::NotUtf8)?;
     let media = match parse_playlist(text, &BASE)? {
-        Playlist::Master(_) => return Ok(Parsed::Master),
+        Playlist::Master(master) => {
+            let prefix = BASE.as_str().rsplit_once('/').map_or("", |(dir, _)| dir);
+            let uris = master
+                .variants
+                .iter()
+                .map(|variant| &variant.uri)
+                .chain(master.renditions.iter().filter_map(|r| r.uri.as_ref()))
+                .filter_map(|uri| {
+                    let mut uri = uri.clone();
+                    uri.set_query(None);
+                    uri.set_fragment(None);
+                    uri.as_str()
+                        .strip_prefix(prefix)?
+                        .strip_prefix('/')
+                        .map(str::to_string)
+                })
+                .collect();
+            return Ok(Parsed::Master(uris));
+        }
         Playlist::Media(media) => media,
     };
     let mut walk = Walk::default();
@@ -271,7 +291,7 @@ mod tests {
     #[test]
     fn masters_and_bad_playlists() {
         let master = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n";
-        assert!(matches!(parse(master.as_bytes()), Ok(Parsed::Master)));
+        assert!(matches!(parse(master.as_bytes()), Ok(Parsed::Master(_))));
         for bad in [
             &b"\xff\xfe"[..],
             b"",

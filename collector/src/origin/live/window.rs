@@ -36,6 +36,10 @@ pub struct Timing {
     before: Vec<u64>,
     /// VOD segment i carries a discontinuity (i ≥ 1 only).
     internal: Vec<bool>,
+    /// Time between loop starts, µs: the VOD's duration, or longer when the renditions
+    /// of a ladder last slightly different times (AAC frames do not end where video
+    /// frames do) and must loop together.
+    period: u64,
 }
 
 /// The segments of the live playlist at one time.
@@ -85,6 +89,7 @@ impl Timing {
             ends,
             before,
             internal,
+            period: end,
         })
     }
 
@@ -98,9 +103,23 @@ impl Timing {
         self.ends.is_empty()
     }
 
-    /// Duration of one loop, µs.
-    pub fn loop_us(&self) -> u64 {
+    /// The VOD's own duration, µs.
+    pub fn duration_us(&self) -> u64 {
         self.ends.last().copied().unwrap_or(0)
+    }
+
+    /// Time between loop starts, µs.
+    pub fn loop_us(&self) -> u64 {
+        self.period
+    }
+
+    /// The same timeline looping every `period_us` (never less than its own duration:
+    /// the rest of a longer period is a gap before the next loop).
+    pub fn looping_every(&self, period_us: u64) -> Timing {
+        Timing {
+            period: period_us.max(self.duration_us()),
+            ..self.clone()
+        }
     }
 
     /// `(k div n, k mod n)`.
