@@ -83,7 +83,9 @@ impl Engine {
         let config = self.config.clone();
         let mut abr = std::mem::replace(&mut self.abr, config.abr.build());
         abr.reset();
+        let codec_support = std::mem::replace(&mut self.codec_support, super::CodecSupport(None));
         *self = Engine::with_abr(config, abr).expect("configuration was validated");
+        self.codec_support = codec_support;
         self.actions = pending;
         self.now = now;
         let parsed = match Url::parse(url) {
@@ -246,14 +248,29 @@ impl Engine {
             .filter(|variant| variant.bandwidth > 0 || master.variants.len() == 1)
             .cloned()
             .collect();
+        let listed = variants.len();
+        let mut refused: Vec<String> = Vec::new();
+        variants.retain(|variant| {
+            if variant.codecs.is_empty() {
+                return true;
+            }
+            let mime = format!("video/mp4; codecs=\"{}\"", variant.codecs.join(","));
+            let allowed = self.codec_support.allows(&mime);
+            if !allowed && !refused.contains(&mime) {
+                refused.push(mime);
+            }
+            allowed
+        });
         if variants.is_empty() {
-            self.fail(
-                ErrorKind::ManifestParse,
+            let why = if listed > 0 {
                 format!(
-                    "{}: the master playlist lists no playable variant",
-                    master.url
-                ),
-            );
+                    "no variant has codecs this browser can play ({})",
+                    refused.join("; ")
+                )
+            } else {
+                "the master playlist lists no playable variant".to_string()
+            };
+            self.fail(ErrorKind::ManifestParse, format!("{}: {why}", master.url));
             return;
         }
         variants.sort_by_key(|variant| variant.bandwidth);

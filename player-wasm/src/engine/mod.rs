@@ -127,6 +127,31 @@ pub struct Engine {
     upcoming_durations: Vec<f64>,
     /// Every size in `upcoming_sizes` came from a byte range.
     upcoming_exact: bool,
+    /// Which `SourceBuffer` types the platform can play (`MediaSource.isTypeSupported`).
+    codec_support: CodecSupport,
+}
+
+/// A check of whether a MIME type with codecs can be played.
+pub type CodecCheck = Box<dyn Fn(&str) -> bool>;
+
+/// The platform's answer to "can you play this MIME type with these codecs?".
+pub struct CodecSupport(Option<CodecCheck>);
+
+impl CodecSupport {
+    /// Whether `mime` can be played; everything can when no check was installed.
+    pub fn allows(&self, mime: &str) -> bool {
+        self.0.as_ref().is_none_or(|check| check(mime))
+    }
+}
+
+impl std::fmt::Debug for CodecSupport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "CodecSupport(checked)"
+        } else {
+            "CodecSupport(any)"
+        })
+    }
 }
 
 /// Index of the main track in `tracks`.
@@ -179,7 +204,14 @@ impl Engine {
             upcoming_sizes: Vec::new(),
             upcoming_durations: Vec::new(),
             upcoming_exact: false,
+            codec_support: CodecSupport(None),
         })
+    }
+
+    /// Installs the platform's codec check: variants whose codecs it refuses are dropped
+    /// from the ladder when the manifest loads (HEVC where only H.264 plays, say).
+    pub fn set_codec_support(&mut self, check: CodecCheck) {
+        self.codec_support = CodecSupport(Some(check));
     }
 
     /// Takes one input at time `now` (seconds on any monotonic clock; a time earlier than

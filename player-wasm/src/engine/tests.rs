@@ -999,3 +999,36 @@ fn time_going_backwards_and_unknown_requests_are_harmless() {
     // The manifest request is still watched for a stall.
     assert!(engine.next_deadline().unwrap() > 5.0);
 }
+
+#[test]
+fn variants_the_platform_cannot_play_are_dropped_and_none_left_is_fatal() {
+    let origin = vod_origin(3);
+    let mut avc = player(origin, 10e6, EngineConfig::default());
+    avc.engine.set_codec_support(Box::new(|mime| {
+        mime.starts_with("video/mp4; codecs=\"avc1")
+    }));
+    avc.load(&format!("{BASE}master.m3u8"));
+    avc.run_to_end(120.0);
+    assert_eq!(avc.engine.levels().len(), 3, "avc1 plays");
+    assert_clean(&avc);
+
+    let mut hevc_origin = MapOrigin::new();
+    hevc_origin.text(
+        &format!("{BASE}master.m3u8"),
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=900000,CODECS=\"hvc1.1.6.L93.B0\"\nhevc/index.m3u8\n\
+         #EXT-X-STREAM-INF:BANDWIDTH=2000000,CODECS=\"hvc1.1.6.L120.B0,mp4a.40.2\"\nhevc2/index.m3u8\n",
+    );
+    let mut player = player(hevc_origin, 10e6, EngineConfig::default());
+    player
+        .engine
+        .set_codec_support(Box::new(|mime| !mime.contains("hvc1")));
+    player.load(&format!("{BASE}master.m3u8"));
+    player.run_to_end(10.0);
+    assert!(player.failed());
+    assert!(has_event(&player, |event| matches!(
+        event,
+        Event::Error { kind: ErrorKind::ManifestParse, fatal: true, details }
+            if details.contains("no variant has codecs this browser can play")
+                && details.contains("hvc1.1.6.L93.B0")
+    )));
+}

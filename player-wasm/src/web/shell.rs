@@ -1,0 +1,686 @@
+//! The loop that drives the engine in a page: everything the browser reports (fetch
+//! progress, `updateend`, the `<video>` element's events, timers, API calls) arrives as a
+//! [`Note`] in an inbox; the shell turns notes into engine inputs, carries out the
+//! engine's actions (fetch, abort, append, evict, seek, play…), and hands the engine's
+//! events to the page's listeners once its own state is consistent again.
+//!
+//! Re-entrancy: a listener may call back into the player (`setLevel` inside
+//! `levelSwitched`). Notes are queued, never handled inside another handler, and
+//! listeners run with nothing borrowed.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{AbortController, HtmlVideoElement, MediaSource};
+
+use super::fetch;
+use super::sink::{Finished, Op, Sink, StartError, describe};
+use crate::engine::{
+    Action, AppendFailure, Engine, ErrorKind, Event, Input, MediaSnapshot, RequestId, RequestKind,
+    TrackId,
+};
+
+/// Longest wait between two looks at the media element (seconds), whatever the engine's
+/// next deadline: stalls and the playhead are noticed within it.
+const MAX_TIMER_S: f64 = 0.25;
+
+/// The `<video>` events the shell listens to.
+const ELEMENT_EVENTS: &[&str] = &[
+    "waiting",
+    "playing",
+    "play",
+    "pause",
+    "seeking",
+    "seeked",
+    "ended",
+    "error",
+    "ratechange",
+    "resize",
+    "timeupdate",
+    "loadedmetadata",
+    "canplay",
+];
+
+/// Something that happened in the page.
+pub enum Note {
+    /// An API call.
+    Input(Input),
+    /// A fetch task's news about its request (dropped once the request is not wanted).
+    Fetched(RequestId, Input),
+    /// A segment request's complete body.
+    Body(RequestId, Uint8Array),
+    SourceOpen,
+    UpdateEnd(TrackId),
+    BufferError(TrackId),
+    Element(&'static str),
+    Timer,
+}
+
+/// State shared by the player, its closures and its fetch tasks.
+pub struct Shared {
+    shell: RefCell<Shell>,
+    inbox: RefCell<VecDeque<Note>>,
+    /// Requests whose news is still wanted.
+    active: RefCell<HashSet<RequestId>>,
+    listeners: RefCell<Vec<(String, Function)>>,
+}
+
+/// Queues `note` and handles the inbox unless it is being handled already. For fetch
+/// news, returns whether the request is still wanted.
+pub fn deliver(shared: &Weak<Shared>, note: Note) -> bool {
+    let Some(shared) = shared.upgrade() else {
+        return false;
+    };
+    let request = match &note {
+        Note::Fetched(id, _) | Note::Body(id, _) => Some(*id),
+        _ => None,
+    };
+    if let Some(id) = request
+        && !shared.active.borrow().contains(&id)
+    {
+        return false;
+    }
+    shared.inbox.borrow_mut().push_back(note);
+    pump(&shared);
+    request.is_none_or(|id| shared.active.borrow().contains(&id))
+}
+
+/// Handles every queued note, then tells the listeners what happened.
+fn pump(shared: &Rc<Shared>) {
+    loop {
+        let events = {
+            let Ok(mut shell) = shared.shell.try_borrow_mut() else {
+                return;
+            };
+            if shell.destroyed {
+                shared.inbox.borrow_mut().clear();
+                return;
+            }
+            shell.snapshot_media();
+            loop {
+                let next = shared.inbox.borrow_mut().pop_front();
+                let Some(note) = next else { break };
+                shell.handle(shared, note);
+            }
+            shell.settle(shared);
+            shell.schedule_timer();
+            std::mem::take(&mut shell.events)
+        };
+        if events.is_empty() {
+            if shared.inbox.borrow().is_empty() {
+                return;
+            }
+            continue;
+        }
+        dispatch(shared, &events);
+    }
+}
+
+fn dispatch(shared: &Rc<Shared>, events: &[Event]) {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    for event in events {
+        let name = event_name(event);
+        let listeners: Vec<Function> = shared
+            .listeners
+            .borrow()
+            .iter()
+            .filter(|(wanted, _)| wanted == name || wanted == "*")
+            .map(|(_, f)| f.clone())
+            .collect();
+        if listeners.is_empty() {
+            continue;
+        }
+        let Ok(value) = serde::Serialize::serialize(event, &serializer) else {
+            continue;
+        };
+        for listener in listeners {
+            if let Err(error) = listener.call1(&JsValue::NULL, &value) {
+                web_sys::console::error_2(&"player listener threw".into(), &error);
+            }
+        }
+    }
+}
+
+/// The API name of an event (its serialised `type`).
+pub fn event_name(event: &Event) -> &'static str {
+    match event {
+        Event::ManifestLoaded { .. } => "manifestLoaded",
+        Event::LevelLoaded { .. } => "levelLoaded",
+        Event::LevelSwitching { .. } => "levelSwitching",
+        Event::LevelSwitched { .. } => "levelSwitched",
+        Event::FragLoaded { .. } => "fragLoaded",
+        Event::FragAbandoned { .. } => "fragAbandoned",
+        Event::FirstFrame { .. } => "firstFrame",
+        Event::BufferStalled { .. } => "bufferStalled",
+        Event::BufferStallEnded { .. } => "bufferStallEnded",
+        Event::GapJumped { .. } => "gapJumped",
+        Event::Seeked { .. } => "seeked",
+        Event::RetryScheduled { .. } => "retryScheduled",
+        Event::Error { .. } => "error",
+        Event::Ended => "ended",
+    }
+}
+
+/// A JS callback with no arguments, kept alive while it is registered.
+type Callback = Closure<dyn FnMut()>;
+
+/// The engine in a page.
+pub struct Shell {
+    pub engine: Engine,
+    video: HtmlVideoElement,
+    weak: Weak<Shared>,
+    sink: Option<Sink>,
+    /// Tracks asked for before `sourceopen`.
+    pending_tracks: Vec<(TrackId, String)>,
+    /// Operations for tracks that do not exist yet.
+    early_ops: Vec<(TrackId, Op)>,
+    fetches: HashMap<RequestId, AbortController>,
+    kinds: HashMap<RequestId, RequestKind>,
+    bodies: HashMap<RequestId, Uint8Array>,
+    waiting: bool,
+    /// Where to put the playhead once a rebuilt `MediaSource` opens.
+    restore_position: Option<f64>,
+    /// The request a decode error was last reported for (the buffer and the element both
+    /// report one failure).
+    decode_reported: Option<RequestId>,
+    events: Vec<Event>,
+    timer: Option<i32>,
+    timer_callback: Option<Closure<dyn FnMut()>>,
+    element_listeners: Vec<(&'static str, Callback)>,
+    destroyed: bool,
+}
+
+/// Seconds on the page's monotonic clock.
+pub fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now() / 1000.0)
+}
+
+impl Shell {
+    /// A shell for `video`, listening to its events.
+    pub fn create(video: HtmlVideoElement, mut engine: Engine) -> Rc<Shared> {
+        engine.set_codec_support(Box::new(MediaSource::is_type_supported));
+        let shared = Rc::new_cyclic(|weak: &Weak<Shared>| Shared {
+            shell: RefCell::new(Shell {
+                engine,
+                video,
+                weak: weak.clone(),
+                sink: None,
+                pending_tracks: Vec::new(),
+                early_ops: Vec::new(),
+                fetches: HashMap::new(),
+                kinds: HashMap::new(),
+                bodies: HashMap::new(),
+                waiting: false,
+                restore_position: None,
+                decode_reported: None,
+                events: Vec::new(),
+                timer: None,
+                timer_callback: None,
+                element_listeners: Vec::new(),
+                destroyed: false,
+            }),
+            inbox: RefCell::new(VecDeque::new()),
+            active: RefCell::new(HashSet::new()),
+            listeners: RefCell::new(Vec::new()),
+        });
+        shared.shell.borrow_mut().listen_to_element();
+        shared
+    }
+
+    fn listen_to_element(&mut self) {
+        for &name in ELEMENT_EVENTS {
+            let weak = self.weak.clone();
+            let callback = Closure::<dyn FnMut()>::new(move || {
+                deliver(&weak, Note::Element(name));
+            });
+            let _ = self
+                .video
+                .add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+            self.element_listeners.push((name, callback));
+        }
+        let weak = self.weak.clone();
+        self.timer_callback = Some(Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = weak.upgrade()
+                && let Ok(mut shell) = shared.shell.try_borrow_mut()
+            {
+                shell.timer = None;
+            }
+            deliver(&weak, Note::Timer);
+        }));
+    }
+
+    fn feed(&mut self, input: Input) {
+        self.engine.handle(now(), input);
+    }
+
+    /// Tells the engine what the element looks like now.
+    fn snapshot_media(&mut self) {
+        let video = &self.video;
+        let quality = video.get_video_playback_quality();
+        let (dropped, total) = (
+            quality.dropped_video_frames() as u64,
+            quality.total_video_frames() as u64,
+        );
+        let scale = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        let snapshot = MediaSnapshot {
+            current_time: video.current_time(),
+            paused: video.paused(),
+            seeking: video.seeking(),
+            waiting: self.waiting,
+            ended: video.ended(),
+            ready_state: video.ready_state() as u8,
+            playback_rate: video.playback_rate(),
+            dropped_frames: dropped,
+            total_frames: total,
+            width: (f64::from(video.client_width()) * scale) as u32,
+            height: (f64::from(video.client_height()) * scale) as u32,
+        };
+        self.feed(Input::Media(snapshot));
+    }
+
+    fn handle(&mut self, shared: &Rc<Shared>, note: Note) {
+        match note {
+            Note::Input(Input::Load { url }) => {
+                self.reset_media();
+                self.attach_sink();
+                self.feed(Input::Load { url });
+            }
+            Note::Input(input) => self.feed(input),
+            Note::Fetched(id, input) => {
+                if !self.fetches.contains_key(&id) {
+                    return;
+                }
+                if matches!(
+                    input,
+                    Input::PlaylistLoaded { .. }
+                        | Input::SegmentLoaded { .. }
+                        | Input::RequestFailed { .. }
+                ) {
+                    self.fetches.remove(&id);
+                    shared.active.borrow_mut().remove(&id);
+                }
+                self.feed(input);
+            }
+            Note::Body(id, bytes) => {
+                if self.fetches.contains_key(&id) {
+                    self.bodies.insert(id, bytes);
+                }
+            }
+            Note::SourceOpen => self.on_source_open(),
+            Note::UpdateEnd(track) => {
+                let Some(buffer) = self.sink.as_mut().and_then(|s| s.track(track)) else {
+                    return;
+                };
+                if buffer.finish().is_some() {
+                    let ranges = buffer.buffered();
+                    self.feed(Input::Buffered { track, ranges });
+                }
+            }
+            Note::BufferError(track) => {
+                let running = self
+                    .sink
+                    .as_mut()
+                    .and_then(|s| s.track(track))
+                    .and_then(|b| b.finish());
+                if let Some(Finished::Appended(request)) = running {
+                    self.report_decode_error(track, request);
+                }
+            }
+            Note::Element(name) => self.on_element_event(name),
+            Note::Timer => self.feed(Input::Timer),
+        }
+    }
+
+    fn on_element_event(&mut self, name: &str) {
+        match name {
+            "waiting" => self.waiting = true,
+            "playing" | "pause" | "ended" | "seeking" => self.waiting = false,
+            "error" => {
+                let code = self.video.error().map_or(0, |e| e.code());
+                // 3: MEDIA_ERR_DECODE, 4: MEDIA_ERR_SRC_NOT_SUPPORTED.
+                if code == 3 || code == 4 {
+                    let request = self
+                        .sink
+                        .as_ref()
+                        .and_then(|s| s.tracks.iter().find(|t| t.id == TrackId::Main))
+                        .and_then(|t| t.last_request);
+                    if let Some(request) = request {
+                        self.report_decode_error(TrackId::Main, request);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn report_decode_error(&mut self, track: TrackId, request: RequestId) {
+        if self.decode_reported == Some(request) {
+            return;
+        }
+        self.decode_reported = Some(request);
+        let message = self
+            .video
+            .error()
+            .map(|e| {
+                let text = e.message();
+                if text.is_empty() {
+                    format!("media error {}", e.code())
+                } else {
+                    text
+                }
+            })
+            .unwrap_or_else(|| "the SourceBuffer reported an error".into());
+        self.feed(Input::AppendFailed {
+            track,
+            request,
+            failure: AppendFailure::Decode { message },
+        });
+    }
+
+    /// A new `MediaSource` on the element (at load, or to recover from a decode error).
+    fn attach_sink(&mut self) {
+        let weak = self.weak.clone();
+        let on_open = Closure::<dyn FnMut()>::new(move || {
+            deliver(&weak, Note::SourceOpen);
+        });
+        match Sink::attach(&self.video, on_open) {
+            Ok(sink) => self.sink = Some(sink),
+            Err(error) => self.fatal(format!("cannot create a MediaSource: {}", describe(&error))),
+        }
+    }
+
+    fn reset_media(&mut self) {
+        if let Some(mut sink) = self.sink.take() {
+            sink.detach(&self.video);
+        }
+        self.pending_tracks.clear();
+        self.early_ops.clear();
+        self.bodies.clear();
+        self.waiting = false;
+        self.decode_reported = None;
+    }
+
+    fn on_source_open(&mut self) {
+        if let Some(sink) = self.sink.as_mut() {
+            sink.revoke_url();
+        }
+        for (track, mime) in std::mem::take(&mut self.pending_tracks) {
+            self.add_track(track, &mime);
+        }
+        if let Some(position) = self.restore_position.take() {
+            self.video.set_current_time(position);
+        }
+    }
+
+    fn add_track(&mut self, track: TrackId, mime: &str) {
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        let weak = self.weak.clone();
+        let on_update_end = Closure::<dyn FnMut()>::new(move || {
+            deliver(&weak, Note::UpdateEnd(track));
+        });
+        let weak = self.weak.clone();
+        let on_error = Closure::<dyn FnMut()>::new(move || {
+            deliver(&weak, Note::BufferError(track));
+        });
+        if let Err(error) = sink.add_track(track, mime, on_update_end, on_error) {
+            self.fatal(format!(
+                "cannot add a SourceBuffer for {mime}: {}",
+                describe(&error)
+            ));
+            return;
+        }
+        let early = std::mem::take(&mut self.early_ops);
+        for (id, op) in early {
+            match self.sink.as_mut().and_then(|s| s.track(id)) {
+                Some(buffer) => buffer.push(op),
+                None => self.early_ops.push((id, op)),
+            }
+        }
+        self.feed(Input::Buffered {
+            track,
+            ranges: Vec::new(),
+        });
+    }
+
+    /// Carries out the engine's actions and starts what the buffers can take, until
+    /// nothing more happens.
+    fn settle(&mut self, shared: &Rc<Shared>) {
+        loop {
+            let mut acted = false;
+            while let Some(action) = self.engine.poll_action() {
+                acted = true;
+                self.execute(shared, action);
+                if self.destroyed {
+                    return;
+                }
+            }
+            let failures = self.sink.as_mut().map(|s| s.service()).unwrap_or_default();
+            for (track, failure) in failures {
+                acted = true;
+                match failure {
+                    StartError::Quota(request, bytes) => {
+                        self.bodies.insert(request, bytes);
+                        self.feed(Input::AppendFailed {
+                            track,
+                            request,
+                            failure: AppendFailure::QuotaExceeded,
+                        });
+                    }
+                    StartError::Other(request, message) => self.feed(Input::AppendFailed {
+                        track,
+                        request,
+                        failure: AppendFailure::Decode { message },
+                    }),
+                }
+            }
+            if !acted {
+                return;
+            }
+        }
+    }
+
+    fn execute(&mut self, shared: &Rc<Shared>, action: Action) {
+        match action {
+            Action::Fetch(request) => {
+                let id = request.id;
+                self.kinds.insert(id, request.kind);
+                shared.active.borrow_mut().insert(id);
+                match fetch::start(self.weak.clone(), request) {
+                    Ok(controller) => {
+                        self.fetches.insert(id, controller);
+                    }
+                    Err(error) => {
+                        shared.active.borrow_mut().remove(&id);
+                        self.feed(Input::RequestFailed {
+                            request: id,
+                            failure: crate::engine::FetchFailure {
+                                status: None,
+                                message: describe(&error),
+                            },
+                        });
+                    }
+                }
+            }
+            Action::Abort { request } => {
+                if let Some(controller) = self.fetches.remove(&request) {
+                    controller.abort();
+                }
+                shared.active.borrow_mut().remove(&request);
+                self.bodies.remove(&request);
+            }
+            Action::CreateTrack { track, mime } => {
+                if !MediaSource::is_type_supported(&mime) {
+                    let container = mime.split(';').next().unwrap_or(&mime).trim().to_string();
+                    self.fatal(format!(
+                        "unsupported container or codecs: this browser cannot play {mime} \
+                         ({container} segments need a transmuxer or another codec)"
+                    ));
+                    return;
+                }
+                if self.sink.as_ref().is_some_and(|s| s.has_track(track)) {
+                    // A decode error: rebuild the MediaSource at the current position.
+                    self.restore_position = Some(self.video.current_time());
+                    self.reset_media();
+                    self.attach_sink();
+                }
+                if self.sink.as_ref().is_some_and(Sink::is_open) {
+                    self.add_track(track, &mime);
+                } else {
+                    self.pending_tracks.push((track, mime));
+                }
+            }
+            Action::Append {
+                track,
+                request,
+                start,
+                duration: _,
+            } => {
+                let Some(bytes) = self.bodies.remove(&request) else {
+                    self.feed(Input::AppendFailed {
+                        track,
+                        request,
+                        failure: AppendFailure::Decode {
+                            message: "no bytes for this request".into(),
+                        },
+                    });
+                    return;
+                };
+                let is_init = matches!(
+                    self.kinds.get(&request),
+                    Some(RequestKind::InitSegment { .. })
+                );
+                let op = Op::Append {
+                    request,
+                    bytes,
+                    start: (!is_init).then_some(start),
+                };
+                self.push_op(track, op);
+            }
+            Action::Evict { track, start, end } => self.push_op(track, Op::Remove { start, end }),
+            Action::SetDuration { seconds } => {
+                if let Some(sink) = self.sink.as_mut() {
+                    sink.set_duration(seconds);
+                }
+            }
+            Action::EndOfStream => {
+                if let Some(sink) = self.sink.as_mut() {
+                    sink.end_of_stream();
+                }
+            }
+            Action::SeekMedia { position } => self.video.set_current_time(position),
+            Action::PlayMedia => {
+                if let Ok(promise) = self.video.play() {
+                    // A refused autoplay is the page's business; keep it off the console.
+                    let ignore = Closure::<dyn FnMut(JsValue)>::new(|_| {});
+                    let _ = promise.catch(&ignore);
+                    ignore.forget();
+                }
+            }
+            Action::PauseMedia => {
+                let _ = self.video.pause();
+            }
+            Action::Emit(event) => self.events.push(event),
+        }
+    }
+
+    fn push_op(&mut self, track: TrackId, op: Op) {
+        match self.sink.as_mut().and_then(|s| s.track(track)) {
+            Some(buffer) => buffer.push(op),
+            None => self.early_ops.push((track, op)),
+        }
+    }
+
+    /// Stops playback for good with an error the page sees.
+    fn fatal(&mut self, details: String) {
+        self.engine.stop();
+        self.events.push(Event::Error {
+            kind: ErrorKind::Media,
+            fatal: true,
+            details,
+        });
+    }
+
+    fn schedule_timer(&mut self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if let Some(timer) = self.timer.take() {
+            window.clear_timeout_with_handle(timer);
+        }
+        if self.destroyed {
+            return;
+        }
+        let wait = self.engine.next_deadline().map_or(MAX_TIMER_S, |deadline| {
+            (deadline - now()).clamp(0.0, MAX_TIMER_S)
+        });
+        if let Some(callback) = &self.timer_callback {
+            self.timer = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    callback.as_ref().unchecked_ref(),
+                    (wait * 1000.0).ceil() as i32,
+                )
+                .ok();
+        }
+    }
+
+    /// Releases everything: requests, timers, listeners, the `MediaSource`.
+    pub fn destroy(&mut self, shared: &Shared) {
+        if self.destroyed {
+            return;
+        }
+        self.destroyed = true;
+        self.engine.stop();
+        for (_, controller) in self.fetches.drain() {
+            controller.abort();
+        }
+        shared.active.borrow_mut().clear();
+        if let (Some(window), Some(timer)) = (web_sys::window(), self.timer.take()) {
+            window.clear_timeout_with_handle(timer);
+        }
+        for (name, callback) in self.element_listeners.drain(..) {
+            let _ = self
+                .video
+                .remove_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+        }
+        self.reset_media();
+        self.kinds.clear();
+        self.events.clear();
+        shared.listeners.borrow_mut().clear();
+    }
+}
+
+impl Shared {
+    /// Runs `f` on the shell (for the API's getters and commands).
+    pub fn with<R>(&self, f: impl FnOnce(&mut Shell) -> R) -> Option<R> {
+        self.shell
+            .try_borrow_mut()
+            .ok()
+            .map(|mut shell| f(&mut shell))
+    }
+
+    pub fn add_listener(&self, name: String, callback: Function) {
+        self.listeners.borrow_mut().push((name, callback));
+    }
+
+    pub fn remove_listener(&self, name: &str, callback: &Function) {
+        self.listeners
+            .borrow_mut()
+            .retain(|(n, f)| !(n == name && f == callback));
+    }
+
+    /// Releases everything.
+    pub fn destroy(&self) {
+        if let Ok(mut shell) = self.shell.try_borrow_mut() {
+            shell.destroy(self);
+        }
+        self.inbox.borrow_mut().clear();
+    }
+}
