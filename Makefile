@@ -10,7 +10,7 @@ TRACE_SETS := pensieve-train fcc-test-windows oboe puffer-220218
 DEMO_LAB := --traces tests/lab/data/demo-traces --video tests/lab/data/demo-video --bitrates 300,700,1200,2500,4500
 E2E := tests/e2e
 
-.PHONY: demo test deps system-deps toolchain lint unit wasm-check e2e lab lab-timing bench bench-origin \
+.PHONY: wasm demo test deps system-deps toolchain lint unit wasm-check e2e lab lab-timing bench bench-origin \
 	fuzz inspect-fixtures clean
 
 ## Plays the project's own demo traces through the real engine with every ABR algorithm
@@ -51,6 +51,11 @@ unit:
 
 wasm-check:
 	$(CARGO) build -p player-wasm --target wasm32-unknown-unknown --release
+
+## The npm package (player-wasm/pkg/): cargo for wasm32, the pinned wasm-bindgen CLI, and
+## wasm-opt from the npm package binaryen.
+wasm: deps toolchain
+	bash player-wasm/build-npm.sh
 
 ## hls.js in headless Chromium through the collector's /media/, /shaped/ and /live/
 ## (tests/e2e; screenshots and logs in tests/e2e/artifacts/).

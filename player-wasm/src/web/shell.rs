@@ -182,7 +182,8 @@ pub struct Shell {
     kinds: HashMap<RequestId, RequestKind>,
     bodies: HashMap<RequestId, Uint8Array>,
     waiting: bool,
-    /// Where to put the playhead once a rebuilt `MediaSource` opens.
+    /// Where to put the playhead once the element has metadata (a seek asked for
+    /// before, or the position to resume at after a rebuilt `MediaSource`).
     restore_position: Option<f64>,
     /// The request a decode error was last reported for (the buffer and the element both
     /// report one failure).
@@ -320,6 +321,7 @@ impl Shell {
                 if buffer.finish().is_some() {
                     let ranges = buffer.buffered();
                     self.feed(Input::Buffered { track, ranges });
+                    self.try_restore_position();
                 }
             }
             Note::BufferError(track) => {
@@ -341,6 +343,7 @@ impl Shell {
         match name {
             "waiting" => self.waiting = true,
             "playing" | "pause" | "ended" | "seeking" => self.waiting = false,
+            "loadedmetadata" => self.try_restore_position(),
             "error" => {
                 let code = self.video.error().map_or(0, |e| e.code());
                 // 3: MEDIA_ERR_DECODE, 4: MEDIA_ERR_SRC_NOT_SUPPORTED.
@@ -356,6 +359,22 @@ impl Shell {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Moves the playhead where it was asked to go before the element could seek: it
+    /// can once it has metadata and, for live streams (infinite duration, seekable only
+    /// where buffered), once media is buffered there.
+    fn try_restore_position(&mut self) {
+        let Some(position) = self.restore_position else {
+            return;
+        };
+        if self.video.ready_state() == 0 {
+            return;
+        }
+        self.video.set_current_time(position);
+        if self.video.seeking() || (self.video.current_time() - position).abs() < 0.5 {
+            self.restore_position = None;
         }
     }
 
@@ -413,9 +432,6 @@ impl Shell {
         for (track, mime) in std::mem::take(&mut self.pending_tracks) {
             self.add_track(track, &mime);
         }
-        if let Some(position) = self.restore_position.take() {
-            self.video.set_current_time(position);
-        }
     }
 
     fn add_track(&mut self, track: TrackId, mime: &str) {
@@ -462,7 +478,12 @@ impl Shell {
                     return;
                 }
             }
-            let failures = self.sink.as_mut().map(|s| s.service()).unwrap_or_default();
+            let expected = 1 + usize::from(self.engine.audio_rendition().is_some());
+            let failures = self
+                .sink
+                .as_mut()
+                .map(|s| s.service(expected))
+                .unwrap_or_default();
             for (track, failure) in failures {
                 acted = true;
                 match failure {
@@ -575,7 +596,14 @@ impl Shell {
                     sink.end_of_stream();
                 }
             }
-            Action::SeekMedia { position } => self.video.set_current_time(position),
+            Action::SeekMedia { position } => {
+                // Before metadata, the element's load algorithm would forget the position.
+                if self.video.ready_state() == 0 {
+                    self.restore_position = Some(position);
+                } else {
+                    self.video.set_current_time(position);
+                }
+            }
             Action::PlayMedia => {
                 if let Ok(promise) = self.video.play() {
                     // A refused autoplay is the page's business; keep it off the console.

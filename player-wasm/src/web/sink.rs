@@ -157,10 +157,12 @@ impl Sink {
         self.end_of_stream = true;
     }
 
-    /// Starts whatever can start now. Returns failures to report.
-    pub fn service(&mut self) -> Vec<(TrackId, StartError)> {
+    /// Starts whatever can start now, once `expected_tracks` exist (browsers refuse new
+    /// `SourceBuffer`s once media is flowing, so nothing is appended before every track
+    /// is there). Returns failures to report.
+    pub fn service(&mut self, expected_tracks: usize) -> Vec<(TrackId, StartError)> {
         let mut failures = Vec::new();
-        if !self.is_open() {
+        if !self.is_open() || self.tracks.len() < expected_tracks {
             return failures;
         }
         if !self.any_updating()

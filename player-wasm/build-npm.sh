@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the npm package into player-wasm/pkg/:
+#   1. cargo: player-wasm for wasm32-unknown-unknown, profile `wasm-release` (size first);
+#   2. wasm-bindgen (the CLI must equal the crate's exact version; installed if not);
+#   3. wasm-opt -Oz from the npm package `binaryen` (never Debian's wasm-opt 108, which
+#      corrupts wasm-bindgen output);
+#   4. package.json and README.md from player-wasm/npm/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKG=player-wasm/pkg
+WASM_OPT=${WASM_OPT:-tests/e2e/node_modules/.bin/wasm-opt}
+CARGO=${CARGO:-cargo}
+
+version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ -z "$version" ]; then
+    echo "build-npm: no wasm-bindgen in Cargo.lock" >&2
+    exit 1
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $version"; then
+    echo "build-npm: installing wasm-bindgen-cli $version (about 2 minutes, once)"
+    $CARGO install wasm-bindgen-cli --version "$version" --locked \
+        || $CARGO install wasm-bindgen-cli --version "$version"
+fi
+if [ ! -x "$WASM_OPT" ]; then
+    echo "build-npm: $WASM_OPT missing: run 'make deps' (npm package binaryen)" >&2
+    exit 1
+fi
+
+$CARGO build -p player-wasm --lib --target wasm32-unknown-unknown --profile wasm-release
+rm -rf "$PKG"
+wasm-bindgen --target web --out-dir "$PKG" --out-name player_wasm \
+    target/wasm32-unknown-unknown/wasm-release/player_wasm.wasm
+"$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$PKG/player_wasm_bg.wasm" -o "$PKG/player_wasm_bg.wasm"
+cp player-wasm/npm/package.json player-wasm/npm/README.md "$PKG/"
+echo "build-npm: $PKG: $(wc -c < "$PKG/player_wasm_bg.wasm") bytes of wasm," \
+    "$(gzip -9c "$PKG/player_wasm_bg.wasm" | wc -c) gzipped;" \
+    "$(gzip -9c "$PKG/player_wasm.js" | wc -c) bytes of JS glue gzipped"
