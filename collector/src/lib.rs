@@ -6,10 +6,12 @@
 //! - [`origin`] serves ladders over HTTP like a CDN edge (`/media`), and the same bytes
 //!   through a shaped network (`/shaped`), with injected faults (`/faults`) or as a
 //!   simulated live stream (`/live`).
+//! - [`demo`] serves the demo pages and the player package under `/demo/`.
 //! - [`server`] binds, serves and shuts down gracefully.
 //!
 //! It is not a transcoding service: encoding is an offline command, never on request.
 
+pub mod demo;
 pub mod encode;
 pub mod origin;
 pub mod server;

@@ -11,6 +11,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+use crate::demo::Pages;
 use crate::origin::store::CacheLimits;
 use crate::origin::{self, Origin, OriginConfig};
 
@@ -38,6 +39,12 @@ pub struct ServeArgs {
     /// Seconds a shaped session may sit idle before it is forgotten.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     pub session_idle_s: u64,
+    /// Demo pages served under `/demo/`.
+    #[arg(long, default_value = "web-demo")]
+    pub demo: PathBuf,
+    /// The player's npm package (`make wasm`), served under `/demo/pkg/`.
+    #[arg(long, default_value = "player-wasm/pkg")]
+    pub pkg: PathBuf,
     /// Log filter (`RUST_LOG` syntax); `RUST_LOG` overrides it.
     #[arg(long, default_value = "info")]
     pub log: String,
@@ -65,8 +72,10 @@ impl ServeArgs {
 }
 
 /// The whole application's routes.
-pub fn app(origin: Arc<Origin>) -> Router {
-    origin::router(origin).route("/healthz", axum::routing::get(|| async { "ok\n" }))
+pub fn app(origin: Arc<Origin>, pages: Arc<Pages>) -> Router {
+    origin::router(origin)
+        .merge(crate::demo::routes(pages))
+        .route("/healthz", axum::routing::get(|| async { "ok\n" }))
 }
 
 /// Runs the server from the command line until SIGINT or SIGTERM.
@@ -84,11 +93,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         subscriber.init();
     }
     let origin = Origin::new(args.origin_config())?;
+    let pages = Arc::new(Pages::new(&args.demo, &args.pkg));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(args.addr, app(origin)))
+    runtime.block_on(serve(args.addr, app(origin, pages)))
 }
 
 async fn serve(addr: SocketAddr, app: Router) -> anyhow::Result<()> {

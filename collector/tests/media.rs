@@ -471,3 +471,40 @@ fn bad_arguments_are_clear_errors() {
     let bad_window = run(&["serve", "--media", "/tmp", "--live-window", "0"]);
     assert!(!bad_window.status.success());
 }
+
+#[test]
+fn demo_pages_and_the_player_package() {
+    let tree = MediaTree::new();
+    let pages = tree.dir.path().join("pages");
+    std::fs::create_dir_all(&pages).unwrap();
+    std::fs::write(
+        pages.join("index.html"),
+        "<!doctype html><title>demo</title>",
+    )
+    .unwrap();
+    let package = tree.dir.path().join("no-package-yet");
+    let server = Server::start(
+        &tree.root(),
+        &[
+            "--demo",
+            pages.to_str().unwrap(),
+            "--pkg",
+            package.to_str().unwrap(),
+        ],
+    );
+    for target in ["/demo/", "/demo/?src=/media/x.m3u8", "/demo/index.html"] {
+        let page = raw_get(&server.addr, target);
+        assert_eq!(page.status, 200, "{target}");
+        assert!(
+            page.header("content-type")
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(String::from_utf8_lossy(&page.body).contains("<title>demo</title>"));
+    }
+    assert_eq!(raw_get(&server.addr, "/demo").status, 308);
+    let missing = raw_get(&server.addr, "/demo/pkg/player_wasm.js");
+    assert_eq!(missing.status, 404);
+    assert!(String::from_utf8_lossy(&missing.body).contains("make wasm"));
+    assert_eq!(raw_get(&server.addr, "/demo/../secret.txt").status, 403);
+}
