@@ -57,9 +57,10 @@ wasm-check:
 wasm: deps toolchain
 	bash player-wasm/build-npm.sh
 
-## hls.js in headless Chromium through the collector's /media/, /shaped/ and /live/
-## (tests/e2e; screenshots and logs in tests/e2e/artifacts/).
-e2e: deps
+## hls.js and our player (the npm package, built first) in headless Chromium through the
+## collector's /media/, /shaped/, /live/ and /faults/ (tests/e2e; screenshots and logs in
+## tests/e2e/artifacts/).
+e2e: deps wasm
 	$(CARGO) build --release -p collector
 	cd $(E2E) && node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
 

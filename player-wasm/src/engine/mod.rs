@@ -63,6 +63,9 @@ enum Phase {
 struct SeekInProgress {
     target: f64,
     started_at: f64,
+    /// A media snapshot taken after the seek was asked for has shown it (seeking, or at
+    /// the target): until then the element's state predates the seek.
+    seen: bool,
 }
 
 /// Figures for `stats()`.

@@ -18,6 +18,11 @@ const EVICTION_HYSTERESIS_S: f64 = 2.0;
 
 impl Engine {
     pub(super) fn on_media(&mut self, snapshot: MediaSnapshot) {
+        if let Some(seek) = self.seek.as_mut()
+            && (snapshot.seeking || (snapshot.current_time - seek.target).abs() < 0.5)
+        {
+            seek.seen = true;
+        }
         let snapshot = MediaSnapshot {
             current_time: if snapshot.current_time.is_finite() {
                 snapshot.current_time.max(0.0)
@@ -125,6 +130,7 @@ impl Engine {
         self.seek = Some(SeekInProgress {
             target,
             started_at: self.now,
+            seen: false,
         });
         self.media.current_time = target;
         self.media_at = self.now;
@@ -188,6 +194,7 @@ impl Engine {
             self.emit(Event::FirstFrame { startup_time });
         }
         if let Some(seek) = self.seek
+            && seek.seen
             && !media.seeking
             && media.ready_state >= 2
         {

@@ -1032,3 +1032,58 @@ fn variants_the_platform_cannot_play_are_dropped_and_none_left_is_fatal() {
                 && details.contains("hvc1.1.6.L93.B0")
     )));
 }
+
+#[test]
+fn a_seek_completes_only_once_the_element_has_shown_it() {
+    let mut player = loaded(vod_origin(6), 10e6, EngineConfig::default());
+    player.run_until(8.0);
+    let seeked = |player: &VirtualPlayer<MapOrigin, ConstantNetwork>| {
+        player
+            .events
+            .iter()
+            .filter(|(_, event)| matches!(event, Event::Seeked { .. }))
+            .count()
+    };
+    let before = seeked(&player);
+    let engine = &mut player.engine;
+    engine.handle(8.0, Input::Seek { position: 16.0 });
+    // The element has not seen the seek yet: its snapshot still shows the old position.
+    let stale = MediaSnapshot {
+        current_time: 7.9,
+        paused: false,
+        ready_state: 4,
+        ..MediaSnapshot::default()
+    };
+    engine.handle(8.01, Input::Media(stale));
+    let mut events = Vec::new();
+    while let Some(action) = engine.poll_action() {
+        if let Action::Emit(event) = action {
+            events.push(event);
+        }
+    }
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Seeked { .. })),
+        "a snapshot from before the seek does not complete it: {events:?}"
+    );
+    let seeking = MediaSnapshot {
+        current_time: 16.0,
+        seeking: true,
+        ready_state: 1,
+        ..stale
+    };
+    engine.handle(8.02, Input::Media(seeking));
+    let landed = MediaSnapshot {
+        seeking: false,
+        ready_state: 4,
+        ..seeking
+    };
+    engine.handle(8.3, Input::Media(landed));
+    let mut latency = None;
+    while let Some(action) = engine.poll_action() {
+        if let Action::Emit(Event::Seeked { latency: l, .. }) = action {
+            latency = Some(l);
+        }
+    }
+    assert!((latency.expect("seek completed") - 0.3).abs() < 1e-9);
+    assert_eq!(seeked(&player), before);
+}

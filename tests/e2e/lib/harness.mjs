@@ -110,6 +110,30 @@ export function installPage(dir) {
   return require('hls.js/package.json').version;
 }
 
+/** The npm package of our player, built by `make wasm` (player-wasm/build-npm.sh). */
+export const PKG_DIR = path.join(REPO, 'player-wasm', 'pkg');
+
+/**
+ * Copies the page for our player (page/ours.html, page/ours.js) under `dir`, with the
+ * npm package of player-wasm as `dir/pkg/`.
+ */
+export function installOurPage(dir) {
+  const files = ['player_wasm.js', 'player_wasm_bg.wasm'];
+  const missing = files.filter((f) => !fs.existsSync(path.join(PKG_DIR, f)));
+  if (missing.length > 0) {
+    throw new Error(
+      `${PKG_DIR} lacks ${missing.join(', ')}: build the npm package first (make wasm, or bash player-wasm/build-npm.sh)`,
+    );
+  }
+  fs.mkdirSync(path.join(dir, 'pkg'), { recursive: true });
+  for (const f of ['ours.html', 'ours.js']) {
+    fs.copyFileSync(path.join(E2E_DIR, 'page', f), path.join(dir, f));
+  }
+  for (const f of files) {
+    fs.copyFileSync(path.join(PKG_DIR, f), path.join(dir, 'pkg', f));
+  }
+}
+
 /**
  * Starts `collector serve` on a free loopback port; resolves once it prints where it
  * listens. Its stderr (the access log) goes to `logFile`.
