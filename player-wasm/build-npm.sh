@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKG=player-wasm/pkg
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
 WASM_OPT=${WASM_OPT:-tests/e2e/node_modules/.bin/wasm-opt}
 CARGO=${CARGO:-cargo}
 
@@ -30,7 +31,7 @@ fi
 $CARGO build -p player-wasm --lib --target wasm32-unknown-unknown --profile wasm-release
 rm -rf "$PKG"
 wasm-bindgen --target web --out-dir "$PKG" --out-name player_wasm \
-    target/wasm32-unknown-unknown/wasm-release/player_wasm.wasm
+    "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/player_wasm.wasm"
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$PKG/player_wasm_bg.wasm" -o "$PKG/player_wasm_bg.wasm"

@@ -16,7 +16,7 @@ for f in hls.light.min.js hls.min.js; do
 done
 if command -v twiggy >/dev/null; then
     tmp=$(mktemp -d)
-    wasm-bindgen --target web --out-dir "$tmp" target/wasm32-unknown-unknown/wasm-release/player_wasm.wasm
+    wasm-bindgen --target web --out-dir "$tmp" "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/player_wasm.wasm"
     twiggy top -n 100000 -f csv "$tmp/player_wasm_bg.wasm" > "$tmp/top.csv"
     python3 - "$tmp/top.csv" <<'PY'
 import collections, csv, re, sys
