@@ -9,7 +9,7 @@
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::ladder::Rung;
 use super::probe::SourceInfo;
 use super::source::{self, AUDIO_RATE, Source};
-use super::tools::{StderrTail, ToolError, Tools, join_tail};
+use super::tools::{StderrTail, ToolError, Tools, join_tail, spawn_piped};
 
 /// Directory of the audio rendition.
 pub const AUDIO_DIR: &str = "audio";
@@ -254,20 +254,9 @@ pub fn run(tools: &Tools, job: &EncodeJob<'_>, out_dir: &Path) -> Result<StderrT
         .args(job.args())
         .current_dir(out_dir)
         // SVT-AV1 prints its banner straight to stderr; keep only its warnings and errors.
-        .env("SVT_LOG", "2")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("SVT_LOG", "2");
     tracing::debug!(command = ?command, "running ffmpeg");
-    let mut child = command.spawn().map_err(|source| ToolError::Spawn {
-        program: "ffmpeg",
-        path: tools.ffmpeg.clone(),
-        source,
-    })?;
-    let stderr = child
-        .stderr
-        .take()
-        .map(|s| std::thread::spawn(move || StderrTail::collect(s)));
+    let (mut child, stderr) = spawn_piped("ffmpeg", &mut command)?;
     let bar = progress_bar(job.info.duration_s);
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines() {

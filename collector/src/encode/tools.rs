@@ -153,21 +153,7 @@ pub fn run_captured(
     mut command: Command,
     doing: &str,
 ) -> Result<(Vec<u8>, StderrTail), ToolError> {
-    let path = PathBuf::from(command.get_program());
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| ToolError::Spawn {
-            program,
-            path,
-            source,
-        })?;
-    let stderr = child
-        .stderr
-        .take()
-        .map(|s| std::thread::spawn(move || StderrTail::collect(s)));
+    let (mut child, stderr) = spawn_piped(program, &mut command)?;
     let mut stdout = Vec::new();
     let read = child
         .stdout
@@ -190,10 +176,36 @@ pub fn run_captured(
     Ok((stdout, tail))
 }
 
+/// A thread collecting a child's stderr.
+pub type StderrThread = std::thread::JoinHandle<std::io::Result<StderrTail>>;
+
+/// Starts `command` with stdin closed, stdout piped for the caller, and stderr collected
+/// by a thread (join it with [`join_tail`]).
+pub fn spawn_piped(
+    program: &'static str,
+    command: &mut Command,
+) -> Result<(std::process::Child, Option<StderrThread>), ToolError> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| ToolError::Spawn {
+            program,
+            path: PathBuf::from(command.get_program()),
+            source,
+        })?;
+    let stderr = child
+        .stderr
+        .take()
+        .map(|s| std::thread::spawn(move || StderrTail::collect(s)));
+    Ok((child, stderr))
+}
+
 /// Waits for a stderr-collecting thread.
 pub fn join_tail(
     program: &'static str,
-    handle: Option<std::thread::JoinHandle<std::io::Result<StderrTail>>>,
+    handle: Option<StderrThread>,
 ) -> Result<StderrTail, ToolError> {
     match handle {
         None => Ok(StderrTail::default()),

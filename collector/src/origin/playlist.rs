@@ -14,6 +14,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use super::OriginError;
 use super::content_type::FileKind;
+use super::faults::draw::fingerprint;
 use super::respond::{self, CachePolicy, Reply, Representation};
 use super::store::{Content, MediaFile};
 
@@ -87,7 +88,7 @@ pub async fn reply_under_prefix(
             let etag = format!(
                 "\"{}-{:x}\"",
                 file.etag.trim_matches('"'),
-                fnv1a(prefix.as_bytes())
+                fingerprint(&[prefix.as_bytes()])
             );
             let representation = Representation {
                 etag: &etag,
@@ -100,12 +101,6 @@ pub async fn reply_under_prefix(
         }
     }
     Ok(respond::reply(method, headers, file.into(), policy))
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// Spans of the `NAME=value` pairs of an attribute list: (name, value as written, quotes
