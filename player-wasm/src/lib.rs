@@ -1,6 +1,6 @@
 //! `player-wasm`: an HLS player whose decisions live in a sans-IO engine.
 //!
-//! * [`hls`]: the HLS model (master and media playlists) on `m3u8-rs`.
+//! * [`hls`]: the HLS model (master and media playlists), tested against `m3u8-rs`.
 //! * [`abr`]: adaptive-bitrate algorithms behind one trait, and the shared bandwidth estimator.
 //! * [`qoe`]: quality-of-experience accounting (startup, rebuffering, bitrate, switches, QoE_lin).
 //! * [`mp4`]: timing of fragmented MP4 segments (timescales, base decode times).

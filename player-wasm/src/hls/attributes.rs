@@ -1,10 +1,9 @@
-//! Attribute lists (`NAME=value,NAME="quoted value",…`, RFC 8216 section 4.2), parsed
-//! strictly enough that `m3u8-rs` reads back exactly what was checked, with typed getters
-//! whose errors name the line, the tag and the attribute.
+//! Attribute lists (`NAME=value,NAME="quoted value",…`, RFC 8216 section 4.2), with typed
+//! getters whose errors name the line, the tag and the attribute.
 //!
 //! Lenient where real playlists are: spaces or tabs after a comma, a trailing comma,
-//! lowercase hexadecimal. Strict where `m3u8-rs` would silently misread: text after a
-//! closing quote, whitespace inside or after an unquoted value, empty unquoted values,
+//! lowercase hexadecimal. Strict where a reading could be ambiguous: text after a closing
+//! quote, whitespace inside or after an unquoted value, empty unquoted values,
 //! unterminated quotes, repeated attribute names.
 
 use super::error::PlaylistError;
@@ -44,9 +43,6 @@ impl TagAt<'_> {
         }
     }
 }
-
-/// The `YES`/`NO` attributes.
-const FLAGS: &[&str] = &["DEFAULT", "AUTOSELECT", "FORCED", "PRECISE"];
 
 /// One attribute value as written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +90,8 @@ impl<'a> Attributes<'a> {
         self.tag
     }
 
-    fn get(&self, name: &str) -> Option<AttributeValue<'a>> {
+    /// The value of `name` as written, if present.
+    pub(crate) fn get(&self, name: &str) -> Option<AttributeValue<'a>> {
         self.entries
             .iter()
             .find(|(seen, _)| *seen == name)
@@ -175,8 +172,7 @@ impl<'a> Attributes<'a> {
         }
     }
 
-    /// A `YES`/`NO` attribute; absent means `NO`. A quoted `"YES"`/`"NO"` is tolerated
-    /// (and written back unquoted by [`Self::canonical_line`]).
+    /// A `YES`/`NO` attribute; absent means `NO`. A quoted `"YES"`/`"NO"` is tolerated.
     pub(crate) fn yes_no(&self, name: &str) -> Result<bool, PlaylistError> {
         let text = match self.get(name) {
             None => return Ok(false),
@@ -187,30 +183,6 @@ impl<'a> Attributes<'a> {
             "NO" => Ok(false),
             _ => Err(self.tag.invalid(name, text, "expected YES or NO")),
         }
-    }
-
-    /// The tag written back in a canonical form holding only the `kept` attributes and no
-    /// empty quoted strings (which `m3u8-rs` would misread as unquoted `""`).
-    pub(crate) fn canonical_line(&self, kept: &[&str]) -> String {
-        let mut line = format!("#{}:", self.tag.name);
-        let mut first = true;
-        for (name, value) in &self.entries {
-            if !kept.contains(name) || *value == AttributeValue::Quoted("") {
-                continue;
-            }
-            if !first {
-                line.push(',');
-            }
-            first = false;
-            match value {
-                AttributeValue::Quoted(flag @ ("YES" | "NO")) if FLAGS.contains(name) => {
-                    line.push_str(&format!("{name}={flag}"));
-                }
-                AttributeValue::Quoted(text) => line.push_str(&format!("{name}=\"{text}\"")),
-                AttributeValue::Unquoted(text) => line.push_str(&format!("{name}={text}")),
-            }
-        }
-        line
     }
 }
 
@@ -349,13 +321,12 @@ mod tests {
     }
 
     #[test]
-    fn the_canonical_line_keeps_chosen_attributes_and_drops_empty_quotes() {
+    fn values_are_read_as_written_and_flags_may_be_quoted() {
         let attributes =
             parse(r#"URI="a.mp4", BYTERANGE="10@0",X=1,LANGUAGE="",FORCED="NO""#).unwrap();
-        assert_eq!(
-            attributes.canonical_line(&["URI", "BYTERANGE", "LANGUAGE", "FORCED"]),
-            r#"#EXT-X-TEST:URI="a.mp4",BYTERANGE="10@0",FORCED=NO"#
-        );
+        assert_eq!(attributes.get("URI"), Some(AttributeValue::Quoted("a.mp4")));
+        assert_eq!(attributes.get("X"), Some(AttributeValue::Unquoted("1")));
+        assert_eq!(attributes.quoted("LANGUAGE"), Ok(Some("")));
         assert_eq!(attributes.yes_no("FORCED"), Ok(false));
     }
 }

@@ -106,11 +106,6 @@ pub enum PlaylistError {
     /// numbers, byte offsets, the timeline).
     #[error("line {line}: {what} overflows")]
     Overflow { line: usize, what: String },
-
-    /// The `m3u8-rs` grammar rejected text that passed the line checks (a gap in those
-    /// checks, not a property of the input: please report it).
-    #[error("m3u8-rs rejected the playlist: {message}")]
-    Rejected { message: String },
 }
 
 impl PlaylistError {
@@ -132,10 +127,7 @@ impl PlaylistError {
             | Self::TagAfterFirstSegment { line, .. }
             | Self::UndefinedVariable { line, .. }
             | Self::Overflow { line, .. } => Some(*line),
-            Self::NotAPlaylist
-            | Self::EmptyPlaylist
-            | Self::MissingTargetDuration
-            | Self::Rejected { .. } => None,
+            Self::NotAPlaylist | Self::EmptyPlaylist | Self::MissingTargetDuration => None,
         }
     }
 }

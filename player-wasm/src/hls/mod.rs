@@ -1,6 +1,6 @@
-//! The HLS model: master and media playlists parsed with `m3u8-rs` into types the
-//! engine can play from (URIs resolved, byte ranges explicit, segments on a timeline),
-//! and live reloads merged by media sequence.
+//! The HLS model: master and media playlists parsed into types the engine can play from
+//! (URIs resolved, byte ranges explicit, segments on a timeline), and live reloads merged
+//! by media sequence.
 //!
 //! Not here: fetching (the shell does it) and deciding what to fetch (the engine).
 //!
@@ -12,7 +12,6 @@ mod attributes;
 mod error;
 mod lines;
 mod live;
-mod master;
 mod media;
 mod model;
 mod parse;

@@ -1,19 +1,31 @@
-//! The scan of a media playlist: every segment's `EXTINF`, gap flag, program date time and
-//! the lines of its URI, byte range, map and key, in segment order; the playlist-level tags
-//! checked (with conflicting repeats refused).
+//! The scan of a media playlist: every segment's URI, `EXTINF`, discontinuity, gap flag,
+//! program date time, byte range, map and key, with their lines, in segment order; the
+//! playlist-level tags read (with conflicting repeats refused).
 
-use super::{Body, LineScan, OnceTags, expect_no_value, expect_value, playlist_wide_tag, scalar};
+use super::{
+    Body, LineScan, PlaylistWide, expect_no_value, expect_value, playlist_wide_tag, scalar,
+};
 use crate::hls::attributes::{Attributes, TagAt};
 use crate::hls::error::PlaylistError;
+use crate::hls::model::PlaylistType;
 use crate::hls::values;
 
 /// A media playlist after the scan.
 #[derive(Debug)]
 pub(crate) struct ScannedMedia {
-    /// The text for `m3u8-rs`.
-    pub m3u8_text: String,
     /// `EXT-X-TARGETDURATION` (a decimal number is tolerated).
     pub target_duration: Option<f64>,
+    /// `EXT-X-MEDIA-SEQUENCE` (0 when absent).
+    pub media_sequence: u64,
+    /// `EXT-X-DISCONTINUITY-SEQUENCE` (0 when absent).
+    pub discontinuity_sequence: u64,
+    pub playlist_type: Option<PlaylistType>,
+    /// `EXT-X-ENDLIST`.
+    pub ended: bool,
+    /// `EXT-X-I-FRAMES-ONLY`.
+    pub iframes_only: bool,
+    /// `EXT-X-INDEPENDENT-SEGMENTS` and `EXT-X-START`.
+    pub wide: PlaylistWide,
     /// `EXT-X-SKIP:SKIPPED-SEGMENTS` of a playlist delta update.
     pub skipped_segments: u64,
     /// The line of `EXT-X-MEDIA-SEQUENCE`, if present.
@@ -25,49 +37,85 @@ pub(crate) struct ScannedMedia {
 /// What the scan knows about one segment.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SegmentFacts {
+    /// The URI as written (after variable substitution).
+    pub uri: String,
     pub uri_line: usize,
     pub extinf_line: usize,
-    /// `EXTINF` duration, exactly as written (`m3u8-rs` keeps an `f32`).
+    /// `EXTINF` duration, exactly as written.
     pub duration: f64,
     pub title: Option<String>,
+    /// `EXT-X-DISCONTINUITY` before this segment.
+    pub discontinuity: bool,
     pub gap: bool,
     /// `EXT-X-PROGRAM-DATE-TIME` given on this segment.
     pub program_date_time_ms: Option<f64>,
-    pub byte_range_line: Option<usize>,
-    /// The line of an `EXT-X-MAP` that takes effect at this segment.
-    pub map_line: Option<usize>,
+    /// `EXT-X-BYTERANGE`: length, offset if written, and the line.
+    pub byte_range: Option<WrittenRange>,
+    /// An `EXT-X-MAP` that takes effect at this segment.
+    pub map: Option<WrittenMap>,
     /// The last `EXT-X-KEY` before this segment, if any since the previous one.
     pub key_change: Option<KeyChange>,
 }
 
-/// An `EXT-X-KEY` tag between two segments.
+/// A byte range as written: `<length>[@<offset>]` on a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WrittenRange {
+    pub length: u64,
+    pub offset: Option<u64>,
+    pub line: usize,
+}
+
+/// `EXT-X-MAP` as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WrittenMap {
+    pub uri: String,
+    pub byte_range: Option<WrittenRange>,
+    pub line: usize,
+}
+
+/// An `EXT-X-KEY` tag between two segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum KeyChange {
-    /// `METHOD=NONE`: the following segments are not encrypted. (Such tags are not passed
-    /// to `m3u8-rs`, which refuses `METHOD=NONE` without `IV`.)
+    /// `METHOD=NONE`: the following segments are not encrypted.
     Cleared,
-    /// A key with a method, on this line.
-    Set { line: usize },
+    /// A key with a method.
+    Set(WrittenKey),
+}
+
+/// `EXT-X-KEY` with a method other than `NONE`, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WrittenKey {
+    pub method: String,
+    pub uri: String,
+    pub iv: Option<String>,
+    pub key_format: Option<String>,
+    pub line: usize,
 }
 
 /// Tags that apply to the next segment, gathered until its URI line.
 #[derive(Debug, Default)]
 struct PendingSegment {
     extinf: Option<(usize, f64, Option<String>)>,
+    discontinuity: bool,
     gap: bool,
     program_date_time_ms: Option<f64>,
-    byte_range_line: Option<usize>,
-    map_line: Option<usize>,
+    byte_range: Option<WrittenRange>,
+    map: Option<WrittenMap>,
     key_change: Option<KeyChange>,
 }
 
 /// Scans a media playlist.
 pub(super) fn scan_media(body: &Body<'_>) -> Result<ScannedMedia, PlaylistError> {
     let mut scan = MediaScan::default();
-    let m3u8_text = body.rewrite(&mut scan)?;
+    body.walk(&mut scan)?;
     Ok(ScannedMedia {
-        m3u8_text,
         target_duration: scan.target_duration,
+        media_sequence: scan.media_sequence,
+        discontinuity_sequence: scan.discontinuity_sequence,
+        playlist_type: scan.playlist_type,
+        ended: scan.ended,
+        iframes_only: scan.iframes_only,
+        wide: scan.wide,
         skipped_segments: scan.skipped_segments,
         media_sequence_line: scan.media_sequence_line,
         segments: scan.segments,
@@ -76,8 +124,13 @@ pub(super) fn scan_media(body: &Body<'_>) -> Result<ScannedMedia, PlaylistError>
 
 #[derive(Debug, Default)]
 struct MediaScan {
-    once: OnceTags,
+    wide: PlaylistWide,
     target_duration: Option<f64>,
+    media_sequence: u64,
+    discontinuity_sequence: u64,
+    playlist_type: Option<PlaylistType>,
+    ended: bool,
+    iframes_only: bool,
     skipped_segments: u64,
     media_sequence_line: Option<usize>,
     segments: Vec<SegmentFacts>,
@@ -86,74 +139,99 @@ struct MediaScan {
 
 impl LineScan for MediaScan {
     /// A URI line: the segment is complete.
-    fn uri_line(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError> {
+    fn uri_line(&mut self, line: usize, uri: &str) -> Result<(), PlaylistError> {
         let pending = std::mem::take(&mut self.pending);
         let (extinf_line, duration, title) = pending
             .extinf
             .ok_or(PlaylistError::SegmentWithoutDuration { line })?;
         self.segments.push(SegmentFacts {
+            uri: uri.to_owned(),
             uri_line: line,
             extinf_line,
             duration,
             title,
+            discontinuity: pending.discontinuity,
             gap: pending.gap,
             program_date_time_ms: pending.program_date_time_ms,
-            byte_range_line: pending.byte_range_line,
-            map_line: pending.map_line,
+            byte_range: pending.byte_range,
+            map: pending.map,
             key_change: pending.key_change,
         });
-        Ok(uri.to_owned())
+        Ok(())
     }
 
-    /// A tag line: checks it and returns its line for `m3u8-rs` (`None`: blank).
-    fn tag_line(
-        &mut self,
-        tag: TagAt<'_>,
-        value: Option<&str>,
-    ) -> Result<Option<String>, PlaylistError> {
+    fn tag_line(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<(), PlaylistError> {
         match tag.name {
-            "EXTINF" => self.extinf(tag, value).map(|()| None),
-            "EXT-X-BYTERANGE" => self.byte_range(tag, value).map(Some),
-            "EXT-X-DISCONTINUITY" => exact(tag, value).map(Some),
+            "EXTINF" => self.extinf(tag, value),
+            "EXT-X-BYTERANGE" => {
+                let (length, offset) = scalar(tag, value, values::byte_range)?;
+                self.pending.byte_range = Some(WrittenRange {
+                    length,
+                    offset,
+                    line: tag.line,
+                });
+                Ok(())
+            }
+            "EXT-X-DISCONTINUITY" => {
+                expect_no_value(tag, value)?;
+                self.pending.discontinuity = true;
+                Ok(())
+            }
             "EXT-X-GAP" => {
                 expect_no_value(tag, value)?;
                 self.pending.gap = true;
-                Ok(None)
+                Ok(())
             }
             "EXT-X-PROGRAM-DATE-TIME" => {
                 let ms = scalar(tag, value, values::date_time_ms)?;
                 self.pending.program_date_time_ms = Some(ms);
-                Ok(None)
+                Ok(())
             }
             "EXT-X-KEY" => self.key(tag, value),
-            "EXT-X-MAP" => self.map(tag, value).map(Some),
+            "EXT-X-MAP" => self.map(tag, value),
             "EXT-X-TARGETDURATION" => {
                 let seconds = scalar(tag, value, values::decimal_float)?;
-                self.once.record(tag, &seconds.to_string())?;
+                self.wide.once.record(tag, &seconds.to_bits().to_string())?;
                 self.target_duration = Some(seconds);
-                Ok(None)
+                Ok(())
             }
             "EXT-X-MEDIA-SEQUENCE" => {
                 self.media_sequence_line = Some(tag.line);
-                self.sequence_number(tag, value).map(Some)
+                self.media_sequence = self.sequence_number(tag, value)?;
+                Ok(())
             }
-            "EXT-X-DISCONTINUITY-SEQUENCE" => self.sequence_number(tag, value).map(Some),
+            "EXT-X-DISCONTINUITY-SEQUENCE" => {
+                self.discontinuity_sequence = self.sequence_number(tag, value)?;
+                Ok(())
+            }
             "EXT-X-PLAYLIST-TYPE" => {
                 let kind = expect_value(tag, value)?;
-                if kind != "VOD" && kind != "EVENT" {
-                    return Err(tag.invalid("value", kind, "expected VOD or EVENT"));
-                }
-                self.once.record(tag, kind)?;
-                Ok(Some(format!("#{}:{kind}", tag.name)))
+                let playlist_type = match kind {
+                    "VOD" => PlaylistType::Vod,
+                    "EVENT" => PlaylistType::Event,
+                    _ => return Err(tag.invalid("value", kind, "expected VOD or EVENT")),
+                };
+                self.wide.once.record(tag, kind)?;
+                self.playlist_type = Some(playlist_type);
+                Ok(())
             }
-            "EXT-X-ENDLIST" | "EXT-X-I-FRAMES-ONLY" => exact(tag, value).map(Some),
+            "EXT-X-ENDLIST" => {
+                expect_no_value(tag, value)?;
+                self.ended = true;
+                Ok(())
+            }
+            "EXT-X-I-FRAMES-ONLY" => {
+                expect_no_value(tag, value)?;
+                self.iframes_only = true;
+                Ok(())
+            }
             "EXT-X-DATERANGE" => {
                 let attributes = Attributes::parse(tag, value.unwrap_or(""))?;
                 attributes.required_quoted("ID")?;
-                Ok(None)
+                Ok(())
             }
-            "EXT-X-SKIP" => self.skip(tag, value).map(|()| None),
-            _ => playlist_wide_tag(tag, value, &mut self.once),
+            "EXT-X-SKIP" => self.skip(tag, value),
+            _ => playlist_wide_tag(tag, value, &mut self.wide),
         }
     }
 }
@@ -173,51 +251,53 @@ impl MediaScan {
         Ok(())
     }
 
-    /// `EXT-X-BYTERANGE:<length>[@<offset>]`.
-    fn byte_range(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<String, PlaylistError> {
-        let range = scalar(tag, value, values::byte_range)?;
-        self.pending.byte_range_line = Some(tag.line);
-        Ok(match range {
-            (length, Some(offset)) => format!("#{}:{length}@{offset}", tag.name),
-            (length, None) => format!("#{}:{length}", tag.name),
-        })
-    }
-
-    /// `EXT-X-KEY`: `METHOD=NONE` is recorded here; other methods go to `m3u8-rs`.
-    fn key(
-        &mut self,
-        tag: TagAt<'_>,
-        value: Option<&str>,
-    ) -> Result<Option<String>, PlaylistError> {
+    /// `EXT-X-KEY`: `METHOD=NONE` clears the key; another method needs a `URI`.
+    fn key(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<(), PlaylistError> {
         let attributes = Attributes::parse(tag, value.unwrap_or(""))?;
         let method = attributes.required_unquoted("METHOD")?;
         if method == "NONE" {
             self.pending.key_change = Some(KeyChange::Cleared);
-            return Ok(None);
+            return Ok(());
         }
-        attributes.required_quoted("URI")?;
-        attributes.parsed("IV", values::hexadecimal_sequence)?;
-        attributes.quoted("KEYFORMAT")?;
+        let uri = attributes.required_quoted("URI")?;
+        let iv = attributes.unquoted("IV")?;
+        if let Some(iv) = iv {
+            values::hexadecimal_sequence(iv).map_err(|reason| tag.invalid("IV", iv, reason))?;
+        }
+        let key_format = attributes.quoted("KEYFORMAT")?;
         attributes.quoted("KEYFORMATVERSIONS")?;
-        self.pending.key_change = Some(KeyChange::Set { line: tag.line });
-        Ok(Some(attributes.canonical_line(&[
-            "METHOD",
-            "URI",
-            "IV",
-            "KEYFORMAT",
-            "KEYFORMATVERSIONS",
-        ])))
+        self.pending.key_change = Some(KeyChange::Set(WrittenKey {
+            method: method.to_owned(),
+            uri: uri.to_owned(),
+            iv: iv.map(str::to_owned),
+            key_format: key_format.filter(|f| !f.is_empty()).map(str::to_owned),
+            line: tag.line,
+        }));
+        Ok(())
     }
 
     /// `EXT-X-MAP:URI="…"[,BYTERANGE="<length>[@<offset>]"]`.
-    fn map(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<String, PlaylistError> {
+    fn map(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<(), PlaylistError> {
         let attributes = Attributes::parse(tag, value.unwrap_or(""))?;
-        attributes.required_quoted("URI")?;
-        if let Some(range) = attributes.quoted("BYTERANGE")? {
-            values::byte_range(range).map_err(|reason| tag.invalid("BYTERANGE", range, reason))?;
-        }
-        self.pending.map_line = Some(tag.line);
-        Ok(attributes.canonical_line(&["URI", "BYTERANGE"]))
+        let uri = attributes.required_quoted("URI")?;
+        let byte_range = match attributes.quoted("BYTERANGE")? {
+            Some(range) => {
+                let (length, offset) = values::byte_range(range)
+                    .map_err(|reason| tag.invalid("BYTERANGE", range, reason))?;
+                Some(WrittenRange {
+                    length,
+                    offset,
+                    line: tag.line,
+                })
+            }
+            None => None,
+        };
+        self.pending.map = Some(WrittenMap {
+            uri: uri.to_owned(),
+            byte_range,
+            line: tag.line,
+        });
+        Ok(())
     }
 
     /// `EXT-X-MEDIA-SEQUENCE` and `EXT-X-DISCONTINUITY-SEQUENCE`: before the first segment.
@@ -225,11 +305,11 @@ impl MediaScan {
         &mut self,
         tag: TagAt<'_>,
         value: Option<&str>,
-    ) -> Result<String, PlaylistError> {
+    ) -> Result<u64, PlaylistError> {
         let number = scalar(tag, value, values::decimal_integer)?;
         self.before_first_segment(tag)?;
-        self.once.record(tag, &number.to_string())?;
-        Ok(format!("#{}:{number}", tag.name))
+        self.wide.once.record(tag, &number.to_string())?;
+        Ok(number)
     }
 
     /// `EXT-X-SKIP:SKIPPED-SEGMENTS=<n>` (a delta update) before the first listed segment.
@@ -237,7 +317,7 @@ impl MediaScan {
         let attributes = Attributes::parse(tag, value.unwrap_or(""))?;
         let skipped = attributes.required_parsed("SKIPPED-SEGMENTS", values::decimal_integer)?;
         self.before_first_segment(tag)?;
-        self.once.record(tag, &skipped.to_string())?;
+        self.wide.once.record(tag, &skipped.to_string())?;
         self.skipped_segments = skipped;
         Ok(())
     }
@@ -252,10 +332,4 @@ impl MediaScan {
             })
         }
     }
-}
-
-/// A tag without value, written back exactly (no prefix match for `m3u8-rs`).
-fn exact(tag: TagAt<'_>, value: Option<&str>) -> Result<String, PlaylistError> {
-    expect_no_value(tag, value)?;
-    Ok(format!("#{}", tag.name))
 }

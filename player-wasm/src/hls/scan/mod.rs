@@ -1,32 +1,31 @@
-//! The line scan that runs before `m3u8-rs`: it decides whether the text is a master or a
-//! media playlist, checks every tag it knows against its grammar (with the line number),
-//! and records what `m3u8-rs` does not keep (line numbers, exact `EXTINF` durations,
-//! `EXT-X-GAP`, program date times, `EXT-X-SKIP`, keys with `METHOD=NONE`).
+//! The line scan: it decides whether the text is a master or a media playlist, checks
+//! every tag it knows against its grammar (with the line number), and records the values
+//! the model is built from, with the lines they were written on.
 //!
-//! It also writes the text handed to `m3u8-rs`, line for line: each line is either a
-//! canonical rewrite of a checked tag (so that `m3u8-rs` reads exactly what was checked and
-//! nothing else), a URI line, or blank (comments, unknown tags and the tags the scan itself
-//! handles). That keeps `m3u8-rs` away from inputs it misreads or silently drops: prefix
-//! matches such as `#EXT-X-DISCONTINUITYX`, attribute lists that run across lines, titles
-//! with commas, unterminated tags at the end of the file.
+//! Tags are matched by their whole name (`#EXT-X-DISCONTINUITYX` is unknown, not a
+//! discontinuity), an attribute list never runs across lines, and a title may hold commas.
+//! Unknown tags and comments are skipped.
 
 mod master;
 mod media;
 
-pub(crate) use master::ScannedMaster;
-pub(crate) use media::{KeyChange, ScannedMedia, SegmentFacts};
+pub(crate) use media::{KeyChange, ScannedMedia, SegmentFacts, WrittenRange};
 
 use std::collections::HashMap;
 
 use super::attributes::{Attributes, TagAt};
 use super::error::PlaylistError;
-use super::lines::{HEADER, LineKind, classify, header_index};
+use super::lines::{LineKind, classify, header_index};
+use super::model::{MasterPlaylist, StartOffset};
 use super::values;
+use url::Url;
 
 /// A playlist after the scan.
 #[derive(Debug)]
 pub(crate) enum Scanned {
-    Master(ScannedMaster),
+    /// A master playlist is complete after the scan.
+    Master(MasterPlaylist),
+    /// A media playlist still needs its segments placed on the timeline (`media`).
     Media(ScannedMedia),
 }
 
@@ -65,12 +64,12 @@ const MEDIA_TAGS: &[&str] = &[
     "EXT-X-BITRATE",
 ];
 
-/// Scans the (variable-substituted) lines of a playlist.
-pub(crate) fn scan(lines: &[String]) -> Result<Scanned, PlaylistError> {
+/// Scans the (variable-substituted) lines of a playlist loaded from `url`.
+pub(crate) fn scan(lines: &[String], url: &Url) -> Result<Scanned, PlaylistError> {
     let header = header_index(lines).ok_or(PlaylistError::NotAPlaylist)?;
     let body = Body { lines, header };
     match playlist_kind(&body)? {
-        Kind::Master => master::scan_master(&body).map(Scanned::Master),
+        Kind::Master => master::scan_master(&body, url).map(Scanned::Master),
         Kind::Media => media::scan_media(&body).map(Scanned::Media),
     }
 }
@@ -83,32 +82,26 @@ struct Body<'a> {
 
 /// What a master or a media scan does with each line after the header.
 trait LineScan {
-    /// A URI line: checks it and returns its line for `m3u8-rs`.
-    fn uri_line(&mut self, line: usize, uri: &str) -> Result<String, PlaylistError>;
+    /// A URI line.
+    fn uri_line(&mut self, line: usize, uri: &str) -> Result<(), PlaylistError>;
 
-    /// A tag line: checks it and returns its line for `m3u8-rs` (`None`: blank).
-    fn tag_line(
-        &mut self,
-        tag: TagAt<'_>,
-        value: Option<&str>,
-    ) -> Result<Option<String>, PlaylistError>;
+    /// A tag line.
+    fn tag_line(&mut self, tag: TagAt<'_>, value: Option<&str>) -> Result<(), PlaylistError>;
 }
 
 impl Body<'_> {
-    /// Feeds every line after the header to `scan`; returns the text for `m3u8-rs`.
-    fn rewrite(&self, scan: &mut impl LineScan) -> Result<String, PlaylistError> {
-        let mut out = Vec::new();
+    /// Feeds every line after the header to `scan`.
+    fn walk(&self, scan: &mut impl LineScan) -> Result<(), PlaylistError> {
         for (number, line) in self.after_header() {
-            let for_m3u8 = match line {
-                LineKind::Blank | LineKind::Comment => None,
-                LineKind::Uri(uri) => Some(scan.uri_line(number, uri)?),
+            match line {
+                LineKind::Blank | LineKind::Comment => {}
+                LineKind::Uri(uri) => scan.uri_line(number, uri)?,
                 LineKind::Tag { name, value } => {
-                    scan.tag_line(TagAt { line: number, name }, value)?
+                    scan.tag_line(TagAt { line: number, name }, value)?;
                 }
-            };
-            out.push(for_m3u8.unwrap_or_default());
+            }
         }
-        Ok(self.m3u8_text(out))
+        Ok(())
     }
 
     /// The lines after the header: 1-based number and classification.
@@ -118,21 +111,6 @@ impl Body<'_> {
             .enumerate()
             .skip(self.header + 1)
             .map(|(index, line)| (index + 1, classify(line)))
-    }
-
-    /// The text for `m3u8-rs` from one output line per input line after the header: the
-    /// header first (blank lines before it are dropped into its place), then the lines.
-    fn m3u8_text(&self, body_lines: Vec<String>) -> String {
-        let mut text = String::from(HEADER);
-        text.push('\n');
-        for _ in 0..self.header {
-            text.push('\n');
-        }
-        for line in body_lines {
-            text.push_str(&line);
-            text.push('\n');
-        }
-        text
     }
 }
 
@@ -173,6 +151,15 @@ fn playlist_kind(body: &Body<'_>) -> Result<Kind, PlaylistError> {
         (None, None) if first_uri.is_some() => Ok(Kind::Media),
         (None, None) => Err(PlaylistError::EmptyPlaylist),
     }
+}
+
+/// What both kinds of playlist may say (`EXT-X-INDEPENDENT-SEGMENTS`, `EXT-X-START`), and
+/// the tags that may appear once, to refuse a different second value.
+#[derive(Debug, Default)]
+pub(crate) struct PlaylistWide {
+    pub independent_segments: bool,
+    pub start: Option<StartOffset>,
+    once: OnceTags,
 }
 
 /// Tags that may appear once: the first value of each, to refuse a different second one.
@@ -228,25 +215,28 @@ fn scalar<T>(
 }
 
 /// Tags both kinds of playlist may hold (`EXT-X-VERSION`, `EXT-X-INDEPENDENT-SEGMENTS`,
-/// `EXT-X-START`) are checked; any other tag reaching here is unknown or unused and left
-/// out. Returns the line for `m3u8-rs` (`None`: a blank line).
+/// `EXT-X-START`) are checked and recorded; any other tag reaching here is unknown or
+/// unused and skipped.
 fn playlist_wide_tag(
     tag: TagAt<'_>,
     value: Option<&str>,
-    once: &mut OnceTags,
-) -> Result<Option<String>, PlaylistError> {
+    wide: &mut PlaylistWide,
+) -> Result<(), PlaylistError> {
     match tag.name {
         "EXT-X-VERSION" => {
             let version = scalar(tag, value, values::decimal_integer)?;
-            once.record(tag, &version.to_string())?;
-            Ok(None)
+            wide.once.record(tag, &version.to_string())
         }
         "EXT-X-INDEPENDENT-SEGMENTS" => {
             expect_no_value(tag, value)?;
-            Ok(Some(format!("#{}", tag.name)))
+            wide.independent_segments = true;
+            Ok(())
         }
-        "EXT-X-START" => start_tag(tag, value, once).map(Some),
-        _ => Ok(None),
+        "EXT-X-START" => {
+            wide.start = Some(start_tag(tag, value, &mut wide.once)?);
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -255,13 +245,15 @@ fn start_tag(
     tag: TagAt<'_>,
     value: Option<&str>,
     once: &mut OnceTags,
-) -> Result<String, PlaylistError> {
+) -> Result<StartOffset, PlaylistError> {
     let attributes = Attributes::parse(tag, value.unwrap_or(""))?;
-    attributes.required_parsed("TIME-OFFSET", values::signed_decimal_float)?;
-    attributes.yes_no("PRECISE")?;
-    let line = attributes.canonical_line(&["TIME-OFFSET", "PRECISE"]);
-    once.record(tag, &line)?;
-    Ok(line)
+    let time_offset = attributes.required_parsed("TIME-OFFSET", values::signed_decimal_float)?;
+    let precise = attributes.yes_no("PRECISE")?;
+    once.record(tag, &format!("{}/{precise}", time_offset.to_bits()))?;
+    Ok(StartOffset {
+        time_offset,
+        precise,
+    })
 }
 
 #[cfg(test)]
@@ -304,17 +296,5 @@ mod tests {
                 media_tag: "EXTINF".into()
             })
         );
-    }
-
-    #[test]
-    fn the_m3u8_text_puts_the_header_first_and_keeps_line_numbers() {
-        let lines = split_lines("\n\n#EXTM3U\nx\n");
-        let body = Body {
-            lines: &lines,
-            header: 2,
-        };
-        let text = body.m3u8_text(vec!["x".into(), String::new()]);
-        assert_eq!(text, "#EXTM3U\n\n\nx\n\n");
-        assert_eq!(text.lines().nth(3), Some("x"));
     }
 }
