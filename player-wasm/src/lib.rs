@@ -17,5 +17,8 @@ pub mod hls;
 pub mod mp4;
 pub mod qoe;
 pub mod sim;
+pub mod small_map;
+pub mod small_sort;
+pub mod url;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -14,9 +14,9 @@ use player_wasm::engine::{
 };
 use player_wasm::hls::{Playlist, parse_playlist};
 use player_wasm::sim::{ConstantNetwork, MapOrigin, VirtualPlayer};
+use player_wasm::url::Url;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
-use url::Url;
 
 const BASE: &str = "https://origin.test/s/";
 

@@ -2,7 +2,7 @@
 //! on which line.
 
 use player_wasm::hls::{PlaylistError, parse_playlist};
-use url::Url;
+use player_wasm::url::Url;
 
 fn error(text: &str) -> PlaylistError {
     let url = Url::parse("https://media.test/p/index.m3u8").unwrap();

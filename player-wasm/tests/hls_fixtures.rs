@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use player_wasm::hls::{Playlist, PlaylistError, merge_reload, parse_playlist};
-use url::Url;
+use player_wasm::url::Url;
 
 /// The fixtures that are malformed per RFC 8216 / 8216bis, with the error variant each gets.
 const MALFORMED: &[(&str, &str)] = &[

@@ -4,7 +4,7 @@
 use player_wasm::hls::{
     LiveMergeError, MediaPlaylist, Playlist, Reload, merge_reload, parse_playlist,
 };
-use url::Url;
+use player_wasm::url::Url;
 
 /// A live playlist of `durations.len()` segments from media sequence `first`.
 fn window(first: u64, durations: &[f64]) -> MediaPlaylist {

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use player_wasm::hls::{MasterPlaylist, MediaPlaylist, Playlist, RenditionKind, parse_playlist};
-use url::Url;
+use player_wasm::url::Url;
 
 fn fixtures_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("HLS_FIXTURES").map_or_else(

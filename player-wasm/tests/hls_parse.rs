@@ -4,7 +4,7 @@ use player_wasm::hls::{
     ByteRange, MasterPlaylist, MediaPlaylist, Playlist, PlaylistType, RenditionKind, Resolution,
     parse_playlist,
 };
-use url::Url;
+use player_wasm::url::Url;
 
 const BASE: &str = "https://media.test/shows/ep1/index.m3u8";
 

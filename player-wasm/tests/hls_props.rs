@@ -3,8 +3,8 @@
 //! timeline, and merging a later window keeps the timeline of the shared segments.
 
 use player_wasm::hls::{ByteRange, MediaPlaylist, Playlist, merge_reload, parse_playlist};
+use player_wasm::url::Url;
 use proptest::prelude::*;
-use url::Url;
 
 fn base() -> Url {
     Url::parse("https://props.test/a/b/index.m3u8?x=1").unwrap()

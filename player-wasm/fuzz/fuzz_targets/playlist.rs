@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use player_wasm::hls::{MediaPlaylist, Playlist, PlaylistError, merge_reload, parse_playlist};
-use url::Url;
+use player_wasm::url::Url;
 
 fuzz_target!(|data: &[u8]| {
     let base = Url::parse("https://cdn.example/live/path/index.m3u8?token=abc").unwrap();

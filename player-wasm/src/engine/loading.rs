@@ -9,7 +9,7 @@ use crate::abr::LevelInfo;
 use crate::hls::{
     MasterPlaylist, MediaPlaylist, Playlist, RenditionKind, Variant, merge_reload, parse_playlist,
 };
-use url::Url;
+use crate::url::Url;
 
 /// Codec prefixes of audio codecs.
 const AUDIO_CODECS: [&str; 7] = ["mp4a", "ac-3", "ec-3", "opus", "flac", "mp3", "alac"];
@@ -273,7 +273,7 @@ impl Engine {
             self.fail(ErrorKind::ManifestParse, format!("{}: {why}", master.url));
             return;
         }
-        variants.sort_by_key(|variant| variant.bandwidth);
+        crate::small_sort::sort_by_key(&mut variants, |variant| variant.bandwidth);
         self.levels = variants
             .into_iter()
             .map(|variant| Level {

@@ -42,8 +42,10 @@ use crate::hls::MasterPlaylist;
 use crate::qoe::{QoeSummary, SegmentQoe, SessionQoe};
 use serde::Serialize;
 use state::{AudioRendition, InFlight, Level, PendingRetry, Track};
-use std::collections::{BTreeMap, VecDeque};
-use url::Url;
+use std::collections::VecDeque;
+
+use crate::small_map::SmallMap;
+use crate::url::Url;
 
 /// Where the engine is in a session's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +97,7 @@ pub struct Engine {
     estimator: BandwidthEstimator,
     actions: VecDeque<Action>,
     next_request: u64,
-    requests: BTreeMap<RequestId, InFlight>,
+    requests: SmallMap<RequestId, InFlight>,
     retries: Vec<PendingRetry>,
     phase: Phase,
     now: f64,
@@ -177,7 +179,7 @@ impl Engine {
             estimator: BandwidthEstimator::default(),
             actions: VecDeque::new(),
             next_request: 1,
-            requests: BTreeMap::new(),
+            requests: SmallMap::new(),
             retries: Vec::new(),
             phase: Phase::Idle,
             now: 0.0,

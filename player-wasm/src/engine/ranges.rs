@@ -16,7 +16,7 @@ pub fn normalize(ranges: &[TimeRange]) -> Vec<TimeRange> {
         .filter(|range| range.start.is_finite() && range.end.is_finite() && range.end > range.start)
         .copied()
         .collect();
-    sorted.sort_by(|a, b| a.start.total_cmp(&b.start));
+    crate::small_sort::sort_by(&mut sorted, |a, b| a.start < b.start);
     let mut merged: Vec<TimeRange> = Vec::with_capacity(sorted.len());
     for range in sorted {
         match merged.last_mut() {

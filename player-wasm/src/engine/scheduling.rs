@@ -317,7 +317,9 @@ impl Engine {
         let mut candidates: Vec<usize> = (0..self.levels.len())
             .filter(|other| *other != level)
             .collect();
-        candidates.sort_by_key(|other| (other.abs_diff(level), *other > level));
+        crate::small_sort::sort_by_key(&mut candidates, |other| {
+            (other.abs_diff(level), *other > level)
+        });
         candidates.into_iter().find(|other| {
             let entry = &self.levels[*other];
             if entry.failed {

@@ -3,7 +3,7 @@
 use super::io::{RequestId, RequestKind, TimeRange, TrackId};
 use crate::abr::Decision;
 use crate::hls::{ByteRange, MediaPlaylist, Variant};
-use url::Url;
+use crate::url::Url;
 
 /// An initialisation section, identified by where its bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -183,7 +183,7 @@ fn inherit_program_date_times(previous: &MediaPlaylist, reloaded: &mut MediaPlay
 mod tests {
     use super::*;
     use crate::hls::{Playlist, parse_playlist};
-    use url::Url;
+    use crate::url::Url;
 
     fn playlist(first: u64, durations: &[f64], extra: &str) -> MediaPlaylist {
         let mut text =

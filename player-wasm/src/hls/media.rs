@@ -2,14 +2,13 @@
 //! assigned, `EXT-X-MAP` and `EXT-X-KEY` carried to every segment they apply to, implicit
 //! byte range offsets made explicit, program date times carried forward.
 
-use std::collections::HashMap;
-
-use url::Url;
+use crate::url::Url;
 
 use super::error::PlaylistError;
 use super::model::{ByteRange, InitSegment, MediaPlaylist, Segment, SegmentKey};
 use super::parse::resolve_uri;
 use super::scan::{KeyChange, ScannedMedia, SegmentFacts, WrittenRange};
+use crate::small_map::SmallMap;
 
 /// The model of a media playlist.
 pub(crate) fn build_media(
@@ -56,7 +55,7 @@ struct Timeline<'a> {
     init: Option<InitSegment>,
     key: Option<SegmentKey>,
     /// End of the last byte range of each resource, for ranges without an offset.
-    range_ends: HashMap<Url, u64>,
+    range_ends: SmallMap<Url, u64>,
     /// Program date time at the end of the previous segment.
     previous_end_ms: Option<f64>,
 }
@@ -70,7 +69,7 @@ impl<'a> Timeline<'a> {
             discontinuity_sequence,
             init: None,
             key: None,
-            range_ends: HashMap::new(),
+            range_ends: SmallMap::new(),
             previous_end_ms: None,
         }
     }

@@ -4,8 +4,8 @@
 //! These types are what the rest of the player relies on; the parser (`parse`) fills
 //! them from playlist text and the live merger (`live`) keeps them current across reloads.
 
+use crate::url::Url;
 use serde::Serialize;
-use url::Url;
 
 /// A parsed playlist: either a master (multivariant) playlist or a media playlist.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -94,7 +94,7 @@ impl MasterPlaylist {
     /// Indices of `variants` from the lowest to the highest `BANDWIDTH` (stable for ties).
     pub fn variants_by_bandwidth(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.variants.len()).collect();
-        order.sort_by_key(|&index| self.variants[index].bandwidth);
+        crate::small_sort::sort_by_key(&mut order, |&index| self.variants[index].bandwidth);
         order
     }
 }

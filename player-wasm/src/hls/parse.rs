@@ -14,7 +14,7 @@
 //!
 //! No input makes any stage panic; every refusal is a [`PlaylistError`].
 
-use url::Url;
+use crate::url::Url;
 
 use super::error::PlaylistError;
 use super::lines::{header_index, split_lines};

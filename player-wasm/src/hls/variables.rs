@@ -6,9 +6,9 @@
 //! playlist does not have: such references, and `QUERYPARAM` ones whose parameter is not in
 //! the URL, are left as written. Playlists without `EXT-X-DEFINE` are not touched at all.
 
-use std::collections::{HashMap, HashSet};
+use crate::small_map::SmallMap;
 
-use url::Url;
+use crate::url::Url;
 
 use super::attributes::{Attributes, TagAt};
 use super::error::PlaylistError;
@@ -48,11 +48,11 @@ pub(crate) fn substitute_variables(lines: &mut [String], url: &Url) -> Result<()
 #[derive(Debug, Default)]
 struct Variables {
     /// Name → value, for the ones that can be substituted.
-    values: HashMap<String, String>,
+    values: SmallMap<String, String>,
     /// Declared, but their value is not known here (`IMPORT`, absent `QUERYPARAM`).
-    unresolved: HashSet<String>,
+    unresolved: SmallMap<String, ()>,
     /// Name → line of its declaration, to refuse a second one.
-    declared_on: HashMap<String, usize>,
+    declared_on: SmallMap<String, usize>,
 }
 
 /// The playlist's variables, or `None` when it has no `EXT-X-DEFINE`.
@@ -116,16 +116,14 @@ fn declare(
             variables.values.insert(name.to_owned(), value);
         }
         None => {
-            variables.unresolved.insert(name.to_owned());
+            variables.unresolved.insert(name.to_owned(), ());
         }
     }
     Ok(())
 }
 
 fn query_parameter(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
+    url.query_parameter(name)
 }
 
 fn is_variable_name(name: &str) -> bool {
@@ -188,7 +186,7 @@ fn reference_name(text: &str) -> Option<&str> {
 fn replacement(name: &str, variables: &Variables, line: usize) -> Result<String, PlaylistError> {
     if let Some(value) = variables.values.get(name) {
         Ok(value.clone())
-    } else if variables.unresolved.contains(name) {
+    } else if variables.unresolved.contains_key(name) {
         Ok(format!("{{${name}}}"))
     } else {
         Err(PlaylistError::UndefinedVariable {

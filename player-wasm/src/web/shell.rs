@@ -9,7 +9,9 @@
 //! listeners run with nothing borrowed.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use crate::small_map::SmallMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Uint8Array};
@@ -65,7 +67,7 @@ pub struct Shared {
     shell: RefCell<Shell>,
     inbox: RefCell<VecDeque<Note>>,
     /// Requests whose news is still wanted.
-    active: RefCell<HashSet<RequestId>>,
+    active: RefCell<SmallMap<RequestId, ()>>,
     listeners: RefCell<Vec<(String, Function)>>,
 }
 
@@ -80,13 +82,13 @@ pub fn deliver(shared: &Weak<Shared>, note: Note) -> bool {
         _ => None,
     };
     if let Some(id) = request
-        && !shared.active.borrow().contains(&id)
+        && !shared.active.borrow().contains_key(&id)
     {
         return false;
     }
     shared.inbox.borrow_mut().push_back(note);
     pump(&shared);
-    request.is_none_or(|id| shared.active.borrow().contains(&id))
+    request.is_none_or(|id| shared.active.borrow().contains_key(&id))
 }
 
 /// Handles every queued note, then tells the listeners what happened.
@@ -178,9 +180,9 @@ pub struct Shell {
     pending_tracks: Vec<(TrackId, String)>,
     /// Operations for tracks that do not exist yet.
     early_ops: Vec<(TrackId, Op)>,
-    fetches: HashMap<RequestId, AbortController>,
-    kinds: HashMap<RequestId, RequestKind>,
-    bodies: HashMap<RequestId, Uint8Array>,
+    fetches: SmallMap<RequestId, AbortController>,
+    kinds: SmallMap<RequestId, RequestKind>,
+    bodies: SmallMap<RequestId, Uint8Array>,
     waiting: bool,
     /// Where to put the playhead once the element has metadata (a seek asked for
     /// before, or the position to resume at after a rebuilt `MediaSource`).
@@ -214,9 +216,9 @@ impl Shell {
                 sink: None,
                 pending_tracks: Vec::new(),
                 early_ops: Vec::new(),
-                fetches: HashMap::new(),
-                kinds: HashMap::new(),
-                bodies: HashMap::new(),
+                fetches: SmallMap::new(),
+                kinds: SmallMap::new(),
+                bodies: SmallMap::new(),
                 waiting: false,
                 restore_position: None,
                 decode_reported: None,
@@ -227,7 +229,7 @@ impl Shell {
                 destroyed: false,
             }),
             inbox: RefCell::new(VecDeque::new()),
-            active: RefCell::new(HashSet::new()),
+            active: RefCell::new(SmallMap::new()),
             listeners: RefCell::new(Vec::new()),
         });
         shared.shell.borrow_mut().listen_to_element();
@@ -513,7 +515,7 @@ impl Shell {
             Action::Fetch(request) => {
                 let id = request.id;
                 self.kinds.insert(id, request.kind);
-                shared.active.borrow_mut().insert(id);
+                shared.active.borrow_mut().insert(id, ());
                 match fetch::start(self.weak.clone(), request) {
                     Ok(controller) => {
                         self.fetches.insert(id, controller);

@@ -219,7 +219,7 @@ impl ThroughputModel {
     fn bin(&mut self, bins: usize) {
         self.values.clear();
         self.weights.clear();
-        self.pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        crate::small_sort::sort_by(&mut self.pairs, |a, b| a.0.total_cmp(&b.0).is_lt());
         let total: f64 = self.pairs.iter().map(|p| p.1).sum();
         let per_bin = total / bins as f64;
         let (mut mass, mut inverse) = (0.0, 0.0);

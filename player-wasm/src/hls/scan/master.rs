@@ -3,7 +3,7 @@
 //! their line), `CODECS` split; session and steering tags checked and then left out (the
 //! model does not use them).
 
-use url::Url;
+use crate::url::Url;
 
 use super::{Body, LineScan, PlaylistWide, playlist_wide_tag};
 use crate::hls::attributes::{AttributeValue, Attributes, TagAt};

@@ -11,14 +11,13 @@ mod media;
 
 pub(crate) use media::{KeyChange, ScannedMedia, SegmentFacts, WrittenRange};
 
-use std::collections::HashMap;
-
 use super::attributes::{Attributes, TagAt};
 use super::error::PlaylistError;
 use super::lines::{LineKind, classify, header_index};
 use super::model::{MasterPlaylist, StartOffset};
 use super::values;
-use url::Url;
+use crate::small_map::SmallMap;
+use crate::url::Url;
 
 /// A playlist after the scan.
 #[derive(Debug)]
@@ -165,7 +164,7 @@ pub(crate) struct PlaylistWide {
 /// Tags that may appear once: the first value of each, to refuse a different second one.
 #[derive(Debug, Default)]
 struct OnceTags {
-    seen: HashMap<String, (usize, String)>,
+    seen: SmallMap<String, (usize, String)>,
 }
 
 impl OnceTags {

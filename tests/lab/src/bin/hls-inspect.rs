@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use player_wasm::hls::{MasterPlaylist, MediaPlaylist, Playlist, RenditionKind, parse_playlist};
+use player_wasm::url::Url;
 use serde_json::{Value, json};
-use url::Url;
 
 /// Parse HLS playlists and print one JSON line per file.
 #[derive(Debug, Parser)]
@@ -57,8 +57,12 @@ fn load(file: &Path) -> Result<(String, Url), String> {
     })?;
     let absolute =
         std::fs::canonicalize(file).map_err(|error| format!("cannot resolve the path: {error}"))?;
-    let url = Url::from_file_path(&absolute)
-        .map_err(|()| format!("cannot make a file:// URL of {}", absolute.display()))?;
+    let url = Url::from_file_path(&absolute).map_err(|error| {
+        format!(
+            "cannot make a file:// URL of {}: {error}",
+            absolute.display()
+        )
+    })?;
     Ok((text, url))
 }
 
