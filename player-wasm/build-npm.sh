@@ -32,7 +32,7 @@ $CARGO build -p player-wasm --lib --target wasm32-unknown-unknown --profile wasm
 rm -rf "$PKG"
 wasm-bindgen --target web --out-dir "$PKG" --out-name player_wasm \
     "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/player_wasm.wasm"
-"$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+"$WASM_OPT" -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$PKG/player_wasm_bg.wasm" -o "$PKG/player_wasm_bg.wasm"
 cp player-wasm/npm/package.json player-wasm/npm/README.md "$PKG/"

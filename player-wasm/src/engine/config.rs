@@ -15,6 +15,30 @@ pub struct RetryPolicy {
     pub timeout_s: f64,
 }
 
+/// `value` as JavaScript would print it for the usual cases (`1.5`, `-2`, `NaN`,
+/// `Infinity`), to three decimals, without the float formatting machinery (kilobytes of
+/// the browser package for two error messages).
+fn number_text(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let sign = if value < 0.0 { "-" } else { "" };
+    let thousandths = (value.abs() * 1000.0).round();
+    if thousandths >= 1e18 {
+        return format!("{sign}1e18 or more");
+    }
+    let thousandths = thousandths as u64;
+    let (whole, fraction) = (thousandths / 1000, thousandths % 1000);
+    if fraction == 0 {
+        return format!("{sign}{whole}");
+    }
+    let fraction = format!("{fraction:03}");
+    format!("{sign}{whole}.{}", fraction.trim_end_matches('0'))
+}
+
 impl RetryPolicy {
     /// Delay before retry number `attempt` (1 for the first retry).
     pub fn delay_s(&self, attempt: u32) -> f64 {
@@ -109,7 +133,10 @@ fn positive(option: &'static str, value: f64) -> Result<(), ConfigError> {
     } else {
         Err(ConfigError {
             option,
-            problem: format!("must be a positive number of seconds, got {value}"),
+            problem: format!(
+                "must be a positive number of seconds, got {}",
+                number_text(value)
+            ),
         })
     }
 }
@@ -120,7 +147,7 @@ fn non_negative(option: &'static str, value: f64) -> Result<(), ConfigError> {
     } else {
         Err(ConfigError {
             option,
-            problem: format!("must be zero or more seconds, got {value}"),
+            problem: format!("must be zero or more seconds, got {}", number_text(value)),
         })
     }
 }
@@ -173,6 +200,17 @@ impl EngineConfig {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_in_messages_read_like_javascript() {
+        assert_eq!(number_text(1.5), "1.5");
+        assert_eq!(number_text(-2.0), "-2");
+        assert_eq!(number_text(0.125), "0.125");
+        assert_eq!(number_text(0.1), "0.1");
+        assert_eq!(number_text(f64::NAN), "NaN");
+        assert_eq!(number_text(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(number_text(1e300), "1e18 or more");
+    }
+
     use super::*;
 
     #[test]
