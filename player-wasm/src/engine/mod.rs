@@ -46,6 +46,7 @@ use std::collections::VecDeque;
 
 use crate::small_map::SmallMap;
 use crate::url::Url;
+use protocol::SwitchReason;
 
 /// Where the engine is in a session's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +109,8 @@ pub struct Engine {
     audio: Option<AudioRendition>,
     tracks: Vec<Track>,
     loading_level: Option<usize>,
+    /// Why the loading level became what it is (carried by each of its segments).
+    loading_reason: SwitchReason,
     playing_level: Option<usize>,
     manual_level: Option<usize>,
     media: MediaSnapshot,
@@ -190,6 +193,7 @@ impl Engine {
             audio: None,
             tracks: vec![Track::new(TrackId::Main)],
             loading_level: None,
+            loading_reason: SwitchReason::Startup,
             playing_level: None,
             manual_level: None,
             media: MediaSnapshot::default(),

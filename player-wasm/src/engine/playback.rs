@@ -193,10 +193,18 @@ impl Engine {
         {
             self.emit(Event::FirstFrame { startup_time });
         }
+        // A seek lasts until the picture is back: paused, the frame at the target is shown;
+        // playing, playback goes on (waiting for data after `seeked` is part of the seek,
+        // not rebuffering, as analytics count it).
+        let resumed = if media.paused {
+            media.ready_state >= 2
+        } else {
+            media.ready_state >= 3 && !media.waiting
+        };
         if let Some(seek) = self.seek
             && seek.seen
             && !media.seeking
-            && media.ready_state >= 2
+            && resumed
         {
             self.seek = None;
             self.emit(Event::Seeked {

@@ -201,7 +201,7 @@ impl Engine {
                 Source::Level(level) => level,
                 Source::Audio => 0,
             },
-            reason: decision.map_or(SwitchReason::Hold, |decision| decision.reason),
+            reason: self.segment_reason(source, decision),
             sequence: segment.sequence,
             start: segment.start,
             duration: segment.duration,
@@ -243,10 +243,12 @@ impl Engine {
         }
         if let (Source::Level(level), Some(decision)) = (source, decision) {
             if self.loading_level != Some(level) {
+                let reason = self.segment_reason(source, Some(decision));
+                self.loading_reason = reason;
                 self.emit(Event::LevelSwitching {
                     from: self.loading_level,
                     to: level,
-                    reason: decision.reason,
+                    reason,
                 });
             }
             self.loading_level = Some(level);
@@ -441,6 +443,22 @@ impl Engine {
         }
         decision.level = decision.level.min(top);
         decision
+    }
+
+    /// Why a segment of `source` is at its level: the reason of the switch that brought
+    /// the loading level there, so that every segment of a level (and the `LevelSwitched`
+    /// when the first of them plays) says why that level was chosen, never `hold`.
+    fn segment_reason(&self, source: Source, decision: Option<Decision>) -> SwitchReason {
+        let Source::Level(level) = source else {
+            return SwitchReason::Hold;
+        };
+        match (self.loading_level, decision) {
+            (Some(loading), _) if loading == level => self.loading_reason,
+            (_, Some(decision)) if decision.reason != SwitchReason::Hold => decision.reason,
+            (Some(loading), _) if level > loading => SwitchReason::ThroughputUp,
+            (Some(_), _) => SwitchReason::ThroughputDown,
+            (None, _) => SwitchReason::Startup,
+        }
     }
 
     /// The playlist whose segments drive the ABR's view: the loading level's, else any.

@@ -1087,3 +1087,110 @@ fn a_seek_completes_only_once_the_element_has_shown_it() {
     assert!((latency.expect("seek completed") - 0.3).abs() < 1e-9);
     assert_eq!(seeked(&player), before);
 }
+
+#[test]
+fn level_switches_say_why_and_never_hold() {
+    for abr in crate::abr::AbrKind::ALL {
+        level_switches_say_why(abr);
+    }
+}
+
+fn level_switches_say_why(abr: crate::abr::AbrKind) {
+    let config = EngineConfig {
+        abr,
+        ..EngineConfig::default()
+    };
+    let mut player = loaded(vod_origin(60), 20e6, config);
+    player.run_until(40.0);
+    player.network.bits_per_second = 500_000.0;
+    player.run_until(120.0);
+    player.network.bits_per_second = 20e6;
+    player.run_to_end(1_000.0);
+    let switches: Vec<(usize, Option<usize>, SwitchReason)> = player
+        .events
+        .iter()
+        .filter_map(|(_, event)| match event {
+            Event::LevelSwitched { from, to, reason }
+            | Event::LevelSwitching { from, to, reason } => Some((*to, *from, *reason)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        switches
+            .iter()
+            .any(|(to, from, _)| from.is_some_and(|from| *to < from))
+            && switches
+                .iter()
+                .any(|(to, from, _)| from.is_some_and(|from| *to > from)),
+        "{abr}: down and up: {switches:?}"
+    );
+    for (to, from, reason) in &switches {
+        assert_ne!(*reason, SwitchReason::Hold, "{abr}: {switches:?}");
+        if let Some(from) = from {
+            let down = matches!(
+                reason,
+                SwitchReason::ThroughputDown
+                    | SwitchReason::BufferLow
+                    | SwitchReason::Abandon
+                    | SwitchReason::Capped
+                    | SwitchReason::Failover
+                    | SwitchReason::Plan
+            );
+            let up = matches!(
+                reason,
+                SwitchReason::ThroughputUp
+                    | SwitchReason::BufferHigh
+                    | SwitchReason::Capped
+                    | SwitchReason::Plan
+            );
+            assert!(
+                if to < from { down } else { up },
+                "{from} -> {to}: {reason:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn waiting_for_data_after_a_seek_is_seek_latency_not_rebuffering() {
+    let mut player = loaded(vod_origin(30), 10e6, EngineConfig::default());
+    player.run_until(8.0);
+    let engine = &mut player.engine;
+    engine.handle(8.0, Input::Seek { position: 40.0 });
+    let seeking = MediaSnapshot {
+        current_time: 40.0,
+        seeking: true,
+        paused: false,
+        ready_state: 1,
+        ..MediaSnapshot::default()
+    };
+    engine.handle(8.01, Input::Media(seeking));
+    // `seeked` fired, but the element waits for data at the target.
+    let waiting = MediaSnapshot {
+        seeking: false,
+        waiting: true,
+        ready_state: 2,
+        ..seeking
+    };
+    engine.handle(8.1, Input::Media(waiting));
+    engine.handle(9.5, Input::Media(waiting));
+    let playing = MediaSnapshot {
+        waiting: false,
+        ready_state: 4,
+        current_time: 40.2,
+        ..waiting
+    };
+    engine.handle(9.7, Input::Media(playing));
+    let mut latency = None;
+    let mut stalled = false;
+    while let Some(action) = engine.poll_action() {
+        match action {
+            Action::Emit(Event::Seeked { latency: l, .. }) => latency = Some(l),
+            Action::Emit(Event::BufferStalled { .. }) => stalled = true,
+            _ => {}
+        }
+    }
+    assert!(!stalled, "waiting after seeked is not a stall");
+    assert!((latency.expect("seek completed") - 1.7).abs() < 1e-9);
+    assert_eq!(engine.stats().qoe.rebuffer_count, 0);
+}
