@@ -233,7 +233,10 @@ impl Decision {
 }
 
 /// An adaptive-bitrate algorithm.
-pub trait Abr: std::fmt::Debug {
+///
+/// Not `Debug` as a supertrait: that would put every algorithm's `Debug` (and the float
+/// formatting it needs) into the browser package through the trait object's vtable.
+pub trait Abr {
     /// The algorithm's name, as accepted by [`AbrKind`].
     fn name(&self) -> &'static str;
 
@@ -242,6 +245,12 @@ pub trait Abr: std::fmt::Debug {
 
     /// Forgets everything learnt from a session (new load).
     fn reset(&mut self);
+}
+
+impl std::fmt::Debug for dyn Abr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Chooses the reason for moving from `last` to `level` when an algorithm's rule is
