@@ -96,13 +96,15 @@ impl Engine {
         } else {
             Decision::now(level, SwitchReason::Failover)
         };
+        // The audio rendition follows the level's group; choosing it before the level's
+        // playlist arrives lets both playlists load at once.
+        if self.tracks.len() == 1 || self.audio.is_none() {
+            self.select_audio(level);
+        }
         if self.levels[level].playlist.is_none() {
             self.tracks[MAIN].delayed = Some(decision);
             self.load_level_playlist(level);
             return;
-        }
-        if self.tracks.len() == 1 || self.audio.is_none() {
-            self.select_audio(level);
         }
         self.fetch_next_segment(MAIN, Source::Level(level), Some(decision), 0);
     }

@@ -601,6 +601,16 @@ fn alternate_audio_gets_its_own_track() {
         })
         .count();
     assert_eq!(audio_segments, 6);
+    // Both media playlists are requested together, right after the master playlist.
+    let playlist_at = |name: &str| {
+        player
+            .fetches
+            .iter()
+            .find(|(_, request)| request.url.ends_with(name))
+            .map(|(at, _)| *at)
+            .unwrap()
+    };
+    assert_eq!(playlist_at("/video.m3u8"), playlist_at("/audio.m3u8"));
     assert_eq!(player.engine.audio_rendition(), Some(("aud", "English")));
     assert_clean(&player);
 }
