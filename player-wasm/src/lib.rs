@@ -3,7 +3,8 @@
 //! * [`hls`]: the HLS model (master and media playlists) on `m3u8-rs`.
 //! * [`abr`]: adaptive-bitrate algorithms behind one trait, and the shared bandwidth estimator.
 //! * [`qoe`]: quality-of-experience accounting (startup, rebuffering, bitrate, switches, QoE_lin).
-//! * [`mp4`]: timing of fragmented MP4 segments (timescales, base decode times).
+//! * [`mp4`]: timing of fragmented MP4 segments (timescales, base decode times) and their codecs.
+//! * [`ts`]: timing of MPEG-TS segments (the first PES timestamp).
 //! * [`engine`]: the deterministic state machine that owns every playback decision. It
 //!   never touches the network, the clock or the DOM: inputs come in with `now`, actions
 //!   are polled out.
@@ -17,5 +18,6 @@ pub mod hls;
 pub mod mp4;
 pub mod qoe;
 pub mod sim;
+pub mod ts;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
