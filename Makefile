@@ -10,7 +10,7 @@ TRACE_SETS := pensieve-train fcc-test-windows oboe puffer-220218
 DEMO_LAB := --traces tests/lab/data/demo-traces --video tests/lab/data/demo-video --bitrates 300,700,1200,2500,4500
 E2E := tests/e2e
 
-.PHONY: wasm demo test deps system-deps toolchain lint unit wasm-check e2e lab lab-timing bench bench-origin \
+.PHONY: wasm demo test deps system-deps toolchain lint unit wasm-check wasm-test e2e lab lab-timing bench bench-origin bench-startup \
 	fuzz inspect-fixtures clean
 
 ## Plays the project's own demo traces through the real engine with every ABR algorithm
@@ -19,8 +19,8 @@ demo: toolchain
 	$(CARGO) run --release -q -p lab --bin abr-lab -- $(DEMO_LAB) --optimal
 
 ## Every test: formatting, lints, unit/property/integration tests, the browser build,
-## and the end-to-end tests in headless Chromium.
-test: deps toolchain lint unit wasm-check e2e
+## the browser shell's tests and the end-to-end tests in headless Chromium.
+test: deps toolchain lint unit wasm-check wasm-test e2e
 
 ## What the browser tests and benchmarks need beyond Rust: Debian's ffmpeg, chromium,
 ## chromium-driver, nginx and wrk (apt-get, only when missing) and tests/e2e's npm
@@ -51,6 +51,17 @@ unit:
 
 wasm-check:
 	$(CARGO) build -p player-wasm --target wasm32-unknown-unknown --release
+
+## The browser shell's tests (player-wasm/tests/web.rs: options, fetch, MediaSource, the
+## Player API) in headless Chromium through wasm-bindgen-test-runner, from the pinned
+## wasm-bindgen CLI (installed if not).
+wasm-test: system-deps toolchain
+	@version=$$(awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock); \
+		wasm-bindgen-test-runner --version 2>/dev/null | grep -qx "wasm-bindgen-test-runner $$version" \
+		|| $(CARGO) install wasm-bindgen-cli --version "$$version" --locked
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300 \
+		CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+		$(CARGO) test -p player-wasm --target wasm32-unknown-unknown --test web
 
 ## The npm package (player-wasm/pkg/): cargo for wasm32, the pinned wasm-bindgen CLI, and
 ## wasm-opt from the npm package binaryen.
@@ -87,6 +98,14 @@ bench:
 bench-origin: deps
 	$(CARGO) build --release -p collector
 	bash tests/bench/origin.sh
+
+## Startup of our player (the npm package, built first) against hls.js in headless Chromium:
+## load() to first frame, bytes and start level, through /media/ and a shaped 5 Mbit/s,
+## 80 ms session; 10 alternating runs, medians (BENCHMARKS.md, "Startup vs hls.js"; JSON in
+## tests/bench/results/startup.json).
+bench-startup: deps wasm
+	$(CARGO) build --release -p collector
+	node tests/bench/startup.mjs
 
 ## Fuzzes playlist parsing (nightly + cargo-fuzz) for FUZZ_SECONDS.
 fuzz:

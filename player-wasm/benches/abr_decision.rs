@@ -6,6 +6,10 @@
 //! has already decided with the first 19 downloads (set-up excluded), so stateful
 //! algorithms do exactly the work of a new segment, as in a session.
 
+// criterion is a native-only dev-dependency; on wasm32 this bench is empty.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
+
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use player_wasm::abr::{
     AbrContext, AbrKind, BandwidthEstimator, DownloadRecord, LevelInfo, Upcoming,

@@ -5,6 +5,10 @@
 //! request for the next segment: bookkeeping, the append, the ABR context (sizes of the
 //! next 48 segments at every level) and the ABR's choice, for every algorithm.
 
+// criterion is a native-only dev-dependency; on wasm32 this bench is empty.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
+
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use player_wasm::abr::AbrKind;
 use player_wasm::engine::{Action, Engine, EngineConfig, Input, RequestKind};

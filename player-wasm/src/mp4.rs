@@ -6,6 +6,10 @@
 //! (`SourceBuffer.timestampOffset`) when a stream's media time does not start where its
 //! playlist does (live streams, looped content, discontinuities). Only a segment's first
 //! bytes are read. Truncated or malformed boxes give `None`, never a panic.
+//!
+//! [`codecs`] reads the RFC 6381 codec strings of an initialisation segment's tracks
+//! (`stsd` sample entries), for streams whose playlists do not declare `CODECS`: a
+//! `SourceBuffer` cannot be created without them.
 
 /// One box: its type and the bytes of its payload.
 struct Mp4Box<'a> {
@@ -113,6 +117,173 @@ impl InitTiming {
     }
 }
 
+/// The RFC 6381 codec strings (`avc1.64001f`, `mp4a.40.2`, …) of the audio and video
+/// tracks an initialisation segment declares (`moov/trak/mdia/minf/stbl/stsd`), in file
+/// order; `None` when it declares none. A sample entry whose configuration box is
+/// missing or unknown gives its four-character code (the browser then refuses it).
+pub fn codecs(init: &[u8]) -> Option<Vec<String>> {
+    let moov = child(init, b"moov")?;
+    let codecs: Vec<String> = boxes(moov)
+        .filter(|b| &b.kind == b"trak")
+        .filter_map(|trak| {
+            let mdia = child(trak.payload, b"mdia")?;
+            let handler: [u8; 4] = child(mdia, b"hdlr")?.get(8..12)?.try_into().ok()?;
+            let offset = match &handler {
+                b"vide" => VISUAL_ENTRY_BYTES,
+                b"soun" => AUDIO_ENTRY_BYTES,
+                _ => return None,
+            };
+            let stsd = child(child(child(mdia, b"minf")?, b"stbl")?, b"stsd")?;
+            let entry = boxes(stsd.get(8..)?).next()?;
+            sample_entry_codec(entry.kind, entry.payload, offset)
+        })
+        .collect();
+    (!codecs.is_empty()).then_some(codecs)
+}
+
+/// Bytes of a visual sample entry before its child boxes (ISO/IEC 14496-12 12.1.3).
+const VISUAL_ENTRY_BYTES: usize = 78;
+/// Bytes of an audio sample entry before its child boxes (ISO/IEC 14496-12 12.2.3).
+const AUDIO_ENTRY_BYTES: usize = 28;
+
+fn sample_entry_codec(kind: [u8; 4], entry: &[u8], mut offset: usize) -> Option<String> {
+    if offset == AUDIO_ENTRY_BYTES {
+        // QuickTime sound sample descriptions: version 1 adds 16 bytes, version 2 adds 36.
+        match entry.get(8..10) {
+            Some([0, 1]) => offset += 16,
+            Some([0, 2]) => offset += 36,
+            _ => {}
+        }
+    }
+    let children = entry.get(offset..).unwrap_or_default();
+    // Encrypted entries name their original format in sinf/frma.
+    let kind = match &kind {
+        b"encv" | b"enca" => child(child(children, b"sinf")?, b"frma")?
+            .get(0..4)?
+            .try_into()
+            .ok()?,
+        _ => kind,
+    };
+    let fourcc = String::from_utf8_lossy(&kind).into_owned();
+    let codec = match &kind {
+        b"avc1" | b"avc2" | b"avc3" | b"avc4" => child(children, b"avcC")
+            .and_then(|c| c.get(1..4))
+            .map(|p| format!("{fourcc}.{:02x}{:02x}{:02x}", p[0], p[1], p[2])),
+        b"hvc1" | b"hev1" => child(children, b"hvcC").and_then(|c| hevc_codec(&fourcc, c)),
+        b"av01" => child(children, b"av1C").and_then(av1_codec),
+        b"vp09" => child(children, b"vpcC")
+            .and_then(|c| c.get(4..7))
+            .map(|c| format!("vp09.{:02}.{:02}.{:02}", c[0], c[1], c[2] >> 4)),
+        b"vp08" => Some("vp8".to_owned()),
+        // An AAC entry without a usable esds: AAC-LC, the common case.
+        b"mp4a" => Some(
+            child(children, b"esds")
+                .and_then(mp4a_codec)
+                .unwrap_or_else(|| "mp4a.40.2".to_owned()),
+        ),
+        b"ac-3" | b"ec-3" | b"ac-4" => Some(fourcc.clone()),
+        b"Opus" => Some("opus".to_owned()),
+        b"fLaC" => Some("flac".to_owned()),
+        b".mp3" => Some("mp3".to_owned()),
+        _ => None,
+    };
+    Some(codec.unwrap_or(fourcc))
+}
+
+/// `hvc1.<space><profile>.<compatibility>.<tier><level>[.<constraints>]` from `hvcC`
+/// (ISO/IEC 14496-15 E.3).
+fn hevc_codec(fourcc: &str, hvcc: &[u8]) -> Option<String> {
+    let first = *hvcc.get(1)?;
+    let space = ["", "A", "B", "C"][usize::from(first >> 6)];
+    let tier = if first & 0x20 != 0 { 'H' } else { 'L' };
+    let profile = first & 0x1f;
+    let compatibility = u32_at(hvcc, 2)?.reverse_bits();
+    let constraints = hvcc.get(6..12)?;
+    let level = *hvcc.get(12)?;
+    let mut codec = format!("{fourcc}.{space}{profile}.{compatibility:X}.{tier}{level}");
+    let used = constraints
+        .iter()
+        .rposition(|b| *b != 0)
+        .map_or(0, |i| i + 1);
+    for byte in &constraints[..used] {
+        codec.push_str(&format!(".{byte:X}"));
+    }
+    Some(codec)
+}
+
+/// `av01.<profile>.<level><tier>.<bit depth>` from `av1C` (AV1 codec ISO media file format
+/// binding, codecs parameter string).
+fn av1_codec(av1c: &[u8]) -> Option<String> {
+    let (a, b) = (*av1c.get(1)?, *av1c.get(2)?);
+    let depth = match (b & 0x40 != 0, b & 0x20 != 0) {
+        (true, true) => 12,
+        (true, false) => 10,
+        _ => 8,
+    };
+    let tier = if b & 0x80 != 0 { 'H' } else { 'M' };
+    Some(format!("av01.{}.{:02}{tier}.{depth:02}", a >> 5, a & 0x1f))
+}
+
+/// `mp4a.40.<audio object type>` (or `mp4a.<object type>` for MPEG audio) from the
+/// descriptors of `esds` (ISO/IEC 14496-1 7.2.6).
+fn mp4a_codec(esds: &[u8]) -> Option<String> {
+    /// A descriptor's tag and body (its size is 1 to 4 bytes of 7 bits each).
+    fn descriptor(bytes: &[u8]) -> Option<(u8, &[u8])> {
+        let tag = *bytes.first()?;
+        let mut size = 0usize;
+        let mut at = 1;
+        loop {
+            let byte = *bytes.get(at)?;
+            size = (size << 7) | usize::from(byte & 0x7f);
+            at += 1;
+            if byte & 0x80 == 0 || at == 5 {
+                break;
+            }
+        }
+        let end = (at + size).min(bytes.len());
+        Some((tag, &bytes[at..end]))
+    }
+    let (tag, es) = descriptor(esds.get(4..)?)?;
+    if tag != 0x03 {
+        return None;
+    }
+    let flags = *es.get(2)?;
+    let mut at = 3;
+    if flags & 0x80 != 0 {
+        at += 2;
+    }
+    if flags & 0x40 != 0 {
+        at += 1 + usize::from(*es.get(at)?);
+    }
+    if flags & 0x20 != 0 {
+        at += 2;
+    }
+    let (tag, config) = descriptor(es.get(at..)?)?;
+    if tag != 0x04 {
+        return None;
+    }
+    let object_type = *config.first()?;
+    if object_type != 0x40 {
+        return Some(format!("mp4a.{object_type:02X}"));
+    }
+    let audio_object_type = config
+        .get(13..)
+        .and_then(descriptor)
+        .filter(|(tag, _)| *tag == 0x05)
+        .and_then(|(_, info)| {
+            let aot = info.first()? >> 3;
+            if aot == 31 {
+                let extended =
+                    ((u16::from(info[0] & 0x07) << 3) | u16::from(*info.get(1)? >> 5)) + 32;
+                Some(extended)
+            } else {
+                Some(u16::from(aot))
+            }
+        })
+        .unwrap_or(2);
+    Some(format!("mp4a.40.{audio_object_type}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +376,159 @@ mod tests {
         let seg = segment(1, 123_456, 1);
         for end in 0..seg.len() {
             let _ = timing.segment_start(&seg[..end]);
+        }
+    }
+    /// A track of an init segment: `hdlr` handler and one `stsd` sample entry.
+    fn codec_trak(
+        handler: &[u8; 4],
+        entry_kind: &[u8; 4],
+        entry_head: usize,
+        config: &[u8],
+    ) -> Vec<u8> {
+        let mut hdlr = vec![0u8; 4];
+        hdlr.extend_from_slice(handler);
+        hdlr.extend_from_slice(&[0u8; 13]);
+        let entry = mp4_box(
+            entry_kind,
+            &[vec![0u8; entry_head], config.to_vec()].concat(),
+        );
+        let stsd = mp4_box(b"stsd", &[full(0, &1u32.to_be_bytes()), entry].concat());
+        let stbl = mp4_box(b"stbl", &stsd);
+        let minf = mp4_box(b"minf", &[mp4_box(b"vmhd", &[0; 12]), stbl].concat());
+        let mdia = mp4_box(
+            b"mdia",
+            &[
+                mp4_box(b"mdhd", &full(0, &[0; 20])),
+                mp4_box(b"hdlr", &full(0, &hdlr)),
+                minf,
+            ]
+            .concat(),
+        );
+        mp4_box(
+            b"trak",
+            &[mp4_box(b"tkhd", &full(0, &[0; 80])), mdia].concat(),
+        )
+    }
+
+    fn init_with(traks: &[Vec<u8>]) -> Vec<u8> {
+        [
+            mp4_box(b"ftyp", b"iso5iso6"),
+            mp4_box(b"moov", &traks.concat()),
+        ]
+        .concat()
+    }
+
+    /// `esds` of membrane-http-adaptive-stream's audio init segment (AAC-LC, 44.1 kHz
+    /// mono, 4-byte descriptor sizes).
+    const ESDS_AAC_LC: [u8; 47] = [
+        0, 0, 0, 0, 0x03, 0x80, 0x80, 0x80, 0x22, 0x00, 0x01, 0x00, 0x04, 0x80, 0x80, 0x80, 0x14,
+        0x40, 0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x80,
+        0x80, 0x80, 0x02, 0x12, 0x08, 0x06, 0x80, 0x80, 0x80, 0x01, 0x02, 0, 0, 0, 0,
+    ];
+
+    #[test]
+    fn codec_strings_of_init_segments() {
+        let avc = codec_trak(
+            b"vide",
+            b"avc1",
+            VISUAL_ENTRY_BYTES,
+            &mp4_box(b"avcC", &[1, 0x64, 0x00, 0x1f, 0xff, 0xe1]),
+        );
+        let aac = codec_trak(
+            b"soun",
+            b"mp4a",
+            AUDIO_ENTRY_BYTES,
+            &mp4_box(b"esds", &ESDS_AAC_LC),
+        );
+        // Muxed, in file order; audio alone.
+        assert_eq!(
+            codecs(&init_with(&[avc.clone(), aac.clone()])),
+            Some(vec!["avc1.64001f".to_owned(), "mp4a.40.2".to_owned()])
+        );
+        assert_eq!(
+            codecs(&init_with(&[aac])),
+            Some(vec!["mp4a.40.2".to_owned()])
+        );
+        // HE-AAC (object type 5) with 1-byte descriptor sizes.
+        let he_aac = [
+            0, 0, 0, 0, 0x03, 0x19, 0x00, 0x01, 0x00, 0x04, 0x11, 0x40, 0x15, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0x05, 0x02, 0x2b, 0x92,
+        ];
+        let he = codec_trak(
+            b"soun",
+            b"mp4a",
+            AUDIO_ENTRY_BYTES,
+            &mp4_box(b"esds", &he_aac),
+        );
+        assert_eq!(
+            codecs(&init_with(&[he])),
+            Some(vec!["mp4a.40.5".to_owned()])
+        );
+        // HEVC Main, level 3.1 (Apple's example string), AV1 main profile 8 bit, VP9.
+        let mut hvcc = vec![1, 0x01, 0x60, 0, 0, 0, 0xb0, 0, 0, 0, 0, 0, 93];
+        hvcc.extend_from_slice(&[0; 10]);
+        let hevc = codec_trak(
+            b"vide",
+            b"hvc1",
+            VISUAL_ENTRY_BYTES,
+            &mp4_box(b"hvcC", &hvcc),
+        );
+        let av1 = codec_trak(
+            b"vide",
+            b"av01",
+            VISUAL_ENTRY_BYTES,
+            &mp4_box(b"av1C", &[0x81, 0x04, 0x0c, 0]),
+        );
+        let vp9 = codec_trak(
+            b"vide",
+            b"vp09",
+            VISUAL_ENTRY_BYTES,
+            &mp4_box(b"vpcC", &full(1, &[0, 10, 0x80, 0])),
+        );
+        let ac3 = codec_trak(
+            b"soun",
+            b"ec-3",
+            AUDIO_ENTRY_BYTES,
+            &mp4_box(b"dec3", &[0; 5]),
+        );
+        assert_eq!(
+            codecs(&init_with(&[hevc, av1, vp9, ac3])),
+            Some(vec![
+                "hvc1.1.6.L93.B0".to_owned(),
+                "av01.0.04M.08".to_owned(),
+                "vp09.00.10.08".to_owned(),
+                "ec-3".to_owned(),
+            ])
+        );
+        // Text tracks are not SourceBuffer codecs; no audio or video track at all is None.
+        let text = codec_trak(b"text", b"wvtt", 8, &[]);
+        assert_eq!(codecs(&init_with(&[text])), None);
+        assert_eq!(codecs(&mp4_box(b"ftyp", b"iso5")), None);
+    }
+
+    #[test]
+    fn codecs_of_malformed_input_are_safe() {
+        let avc = codec_trak(
+            b"vide",
+            b"avc1",
+            VISUAL_ENTRY_BYTES,
+            &mp4_box(b"avcC", &[1, 0x42]),
+        );
+        let init = init_with(&[avc]);
+        // A truncated avcC still names the entry; every prefix is safe.
+        assert_eq!(codecs(&init), Some(vec!["avc1".to_owned()]));
+        for end in 0..init.len() {
+            let _ = codecs(&init[..end]);
+        }
+        let aac = codec_trak(
+            b"soun",
+            b"mp4a",
+            AUDIO_ENTRY_BYTES,
+            &mp4_box(b"esds", &ESDS_AAC_LC),
+        );
+        let init = init_with(&[aac]);
+        for end in 0..init.len() {
+            let _ = codecs(&init[..end]);
         }
     }
 }

@@ -8,6 +8,8 @@
 //! * without injected failures or user actions, a VOD stream plays to its end;
 //! * it never panics, whatever arrives, in whatever order.
 
+#![cfg(not(target_arch = "wasm32"))] // proptest is a native-only dev-dependency
+
 use player_wasm::engine::{
     AppendFailure, Engine, EngineConfig, FetchFailure, Input, MediaSnapshot, RequestId, TimeRange,
     TrackId, ranges,

@@ -3,6 +3,8 @@
 //! ones must fail for the reason listed here. Skipped when the fixtures are not there (a
 //! clone without `../shared`).
 
+#![cfg(not(target_arch = "wasm32"))] // files on disk (`Url::from_file_path`): native only
+
 use std::path::{Path, PathBuf};
 
 use player_wasm::hls::{Playlist, PlaylistError, merge_reload, parse_playlist};

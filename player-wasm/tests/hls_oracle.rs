@@ -7,6 +7,8 @@
 //! The parser is our own so that the browser package does without `m3u8-rs` and its
 //! dependencies (`nom`, `chrono`); this test is what keeps the two readings the same.
 
+#![cfg(not(target_arch = "wasm32"))] // the references are native-only dev-dependencies
+
 use std::path::{Path, PathBuf};
 
 use player_wasm::hls::{MasterPlaylist, MediaPlaylist, Playlist, RenditionKind, parse_playlist};

@@ -2,6 +2,8 @@
 //! media playlists come back with their segment count, durations, byte range offsets and
 //! timeline, and merging a later window keeps the timeline of the shared segments.
 
+#![cfg(not(target_arch = "wasm32"))] // proptest is a native-only dev-dependency
+
 use player_wasm::hls::{ByteRange, MediaPlaylist, Playlist, merge_reload, parse_playlist};
 use player_wasm::url::Url;
 use proptest::prelude::*;

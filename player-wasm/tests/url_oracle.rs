@@ -3,6 +3,8 @@
 //! hand-picked edge cases and generated references must resolve to the same URL, or be
 //! refused by both.
 
+#![cfg(not(target_arch = "wasm32"))] // the references are native-only dev-dependencies
+
 use std::path::{Path, PathBuf};
 
 use player_wasm::url::Url;

@@ -4,13 +4,15 @@
 //! collector, so both sides agree by construction. This crate holds serde types and
 //! their validation only: no I/O, no clocks.
 //!
-//! What lives here today: the version of the format, the reasons an adaptive bitrate
-//! decision can carry (they reach the JS API and telemetry) and CMCD, the data a player
-//! attaches to each request. Beacon events join as the analytics land.
+//! What lives here: the version of the format, QoE beacons (batches of view events), the
+//! reasons an adaptive bitrate decision can carry (they reach the JS API and telemetry)
+//! and CMCD, the data a player attaches to each request.
 
+pub mod beacon;
 pub mod cmcd;
 mod reason;
 
+pub use beacon::{Batch, BeaconError, Event, EventKind, View};
 pub use cmcd::{Cmcd, CmcdError};
 pub use reason::{ParseReasonError, SwitchReason};
 

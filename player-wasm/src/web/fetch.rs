@@ -4,36 +4,35 @@
 //! gathered as JS `Uint8Array` chunks and joined in JS, so media bytes never enter the
 //! wasm heap; playlist text does, because the engine parses it.
 
-use std::rc::Weak;
-
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader, RequestInit, Response};
 
-use super::shell::{Note, Shared, deliver};
+use super::shell::Note;
 use super::sink::describe;
 use crate::engine::{FetchFailure, FetchRequest, Input, RequestId};
 
-/// Starts `request`; the returned controller aborts it.
-pub fn start(shell: Weak<Shared>, request: FetchRequest) -> Result<AbortController, JsValue> {
+/// Starts `request`, whose news goes to `deliver` (the shell's inbox), which answers
+/// whether the request is still wanted; the returned controller aborts it.
+pub fn start(
+    deliver: impl Fn(Note) -> bool + 'static,
+    request: FetchRequest,
+) -> Result<AbortController, JsValue> {
     let controller = AbortController::new()?;
     let signal = controller.signal();
     wasm_bindgen_futures::spawn_local(async move {
         let id = request.id;
-        let outcome = run(&shell, &request, signal).await;
+        let outcome = run(&deliver, &request, signal).await;
         if let Err(failure) = outcome {
-            deliver(
-                &shell,
-                Note::Fetched(
-                    id,
-                    Input::RequestFailed {
-                        request: id,
-                        failure,
-                    },
-                ),
-            );
+            deliver(Note::Fetched(
+                id,
+                Input::RequestFailed {
+                    request: id,
+                    failure,
+                },
+            ));
         }
     });
     Ok(controller)
@@ -44,7 +43,7 @@ fn failure(status: Option<u16>, message: String) -> FetchFailure {
 }
 
 async fn run(
-    shell: &Weak<Shared>,
+    deliver: &dyn Fn(Note) -> bool,
     request: &FetchRequest,
     signal: web_sys::AbortSignal,
 ) -> Result<(), FetchFailure> {
@@ -75,16 +74,13 @@ async fn run(
         .ok()
         .flatten()
         .and_then(|v| v.parse::<u64>().ok());
-    if !deliver(
-        shell,
-        Note::Fetched(
-            id,
-            Input::ResponseStarted {
-                request: id,
-                total_bytes: total,
-            },
-        ),
-    ) {
+    if !deliver(Note::Fetched(
+        id,
+        Input::ResponseStarted {
+            request: id,
+            total_bytes: total,
+        },
+    )) {
         return Ok(());
     }
     if request.kind.is_playlist() {
@@ -95,42 +91,36 @@ async fn run(
             .unwrap_or_default();
         let final_url = response.url();
         let url = (!final_url.is_empty() && final_url != request.url).then_some(final_url);
-        deliver(
-            shell,
-            Note::Fetched(
-                id,
-                Input::PlaylistLoaded {
-                    request: id,
-                    text,
-                    url,
-                },
-            ),
-        );
+        deliver(Note::Fetched(
+            id,
+            Input::PlaylistLoaded {
+                request: id,
+                text,
+                url,
+            },
+        ));
         return Ok(());
     }
-    let bytes = read_body(shell, id, &response).await?;
+    let bytes = read_body(deliver, id, &response).await?;
     let Some(bytes) = bytes else {
         return Ok(());
     };
     let length = u64::from(bytes.length());
-    deliver(shell, Note::Body(id, bytes));
-    deliver(
-        shell,
-        Note::Fetched(
-            id,
-            Input::SegmentLoaded {
-                request: id,
-                bytes: length,
-            },
-        ),
-    );
+    deliver(Note::Body(id, bytes));
+    deliver(Note::Fetched(
+        id,
+        Input::SegmentLoaded {
+            request: id,
+            bytes: length,
+        },
+    ));
     Ok(())
 }
 
 /// Reads the body chunk by chunk, reporting progress; `None` once the engine no longer
 /// wants the request.
 async fn read_body(
-    shell: &Weak<Shared>,
+    deliver: &dyn Fn(Note) -> bool,
     id: RequestId,
     response: &Response,
 ) -> Result<Option<Uint8Array>, FetchFailure> {
@@ -158,16 +148,13 @@ async fn read_body(
             .unchecked_into();
         loaded += u64::from(chunk.length());
         chunks.push(chunk);
-        if !deliver(
-            shell,
-            Note::Fetched(
-                id,
-                Input::Progress {
-                    request: id,
-                    loaded,
-                },
-            ),
-        ) {
+        if !deliver(Note::Fetched(
+            id,
+            Input::Progress {
+                request: id,
+                loaded,
+            },
+        )) {
             let _ = reader.cancel();
             return Ok(None);
         }

@@ -8,9 +8,14 @@
 //! - `options`: the JS options object to the engine's configuration.
 
 pub mod api;
-mod fetch;
-mod options;
-mod shell;
-mod sink;
+// Public for the browser tests (tests/web.rs) only; not part of the API.
+#[doc(hidden)]
+pub mod fetch;
+#[doc(hidden)]
+pub mod options;
+#[doc(hidden)]
+pub mod shell;
+#[doc(hidden)]
+pub mod sink;
 
 pub use api::Player;

@@ -74,11 +74,22 @@ fn retry(option: &str, value: &JsValue, mut policy: RetryPolicy) -> Result<Retry
         return Err(type_error(format!("option {option}: expected an object")));
     }
     check_keys(value, &format!("option {option}"), RETRY_NAMES)?;
+    // Checked here rather than left to the engine's validation, whose errors name the
+    // engine's policy (`playlistRetry`, `segmentRetry`) but not the field.
     let whole = |name: &str, v: &JsValue| -> Result<f64, JsValue> {
         let n = number(&format!("{option}.{name}"), v)?;
-        if n.fract() != 0.0 || !(0.0..=1000.0).contains(&n) {
+        if n.fract() != 0.0 || !(0.0..=100.0).contains(&n) {
             return Err(type_error(format!(
-                "option {option}.{name}: expected a whole number from 0 to 1000"
+                "option {option}.{name}: expected a whole number from 0 to 100"
+            )));
+        }
+        Ok(n)
+    };
+    let seconds = |name: &str, v: &JsValue| -> Result<f64, JsValue> {
+        let n = number(&format!("{option}.{name}"), v)?;
+        if !(n.is_finite() && n > 0.0) {
+            return Err(type_error(format!(
+                "option {option}.{name}: expected a positive number of seconds, got {n}"
             )));
         }
         Ok(n)
@@ -87,13 +98,19 @@ fn retry(option: &str, value: &JsValue, mut policy: RetryPolicy) -> Result<Retry
         policy.max_retries = whole("maxRetries", &v)? as u32;
     }
     if let Some(v) = field(value, "initialDelaySeconds")? {
-        policy.initial_delay_s = number(&format!("{option}.initialDelaySeconds"), &v)?;
+        policy.initial_delay_s = seconds("initialDelaySeconds", &v)?;
     }
     if let Some(v) = field(value, "maxDelaySeconds")? {
-        policy.max_delay_s = number(&format!("{option}.maxDelaySeconds"), &v)?;
+        policy.max_delay_s = seconds("maxDelaySeconds", &v)?;
     }
     if let Some(v) = field(value, "timeoutSeconds")? {
-        policy.timeout_s = number(&format!("{option}.timeoutSeconds"), &v)?;
+        policy.timeout_s = seconds("timeoutSeconds", &v)?;
+    }
+    if policy.max_delay_s < policy.initial_delay_s {
+        return Err(type_error(format!(
+            "option {option}.maxDelaySeconds: must not be below initialDelaySeconds ({} < {})",
+            policy.max_delay_s, policy.initial_delay_s
+        )));
     }
     Ok(policy)
 }
@@ -157,7 +174,14 @@ pub fn parse(options: &JsValue, base: EngineConfig) -> Result<EngineConfig, JsVa
         config.max_gap_jump_s = number("maxGapJumpSeconds", &v)?;
     }
     if let Some(v) = field(options, "liveSyncDurationCount")? {
-        config.live_sync_target_durations = number("liveSyncDurationCount", &v)?;
+        let count = number("liveSyncDurationCount", &v)?;
+        // The engine's own check names its field, `liveSyncTargetDurations`.
+        if !(count.is_finite() && count > 0.0) {
+            return Err(type_error(format!(
+                "option liveSyncDurationCount: expected a positive number of target durations, got {count}"
+            )));
+        }
+        config.live_sync_target_durations = count;
     }
     if let Some(v) = field(options, "retry")? {
         config.playlist_retry = retry("retry", &v, config.playlist_retry)?;

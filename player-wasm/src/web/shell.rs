@@ -30,6 +30,10 @@ use crate::engine::{
 /// next deadline: stalls and the playhead are noticed within it.
 const MAX_TIMER_S: f64 = 0.25;
 
+/// Bytes of a track's first segment searched for its codecs when the playlist declares
+/// none (the `moov` of an init segment, or of a self-initialising first segment).
+const CODEC_PROBE_BYTES: u32 = 1 << 20;
+
 /// The `<video>` events the shell listens to.
 const ELEMENT_EVENTS: &[&str] = &[
     "waiting",
@@ -178,6 +182,11 @@ pub struct Shell {
     sink: Option<Sink>,
     /// Tracks asked for before `sourceopen`.
     pending_tracks: Vec<(TrackId, String)>,
+    /// fMP4 tracks whose MIME type names no codecs (no `CODECS` in the playlist), with
+    /// their container: created once their first bytes (the init segment) tell the codecs.
+    codecs_unknown: Vec<(TrackId, String)>,
+    /// MIME types read from init segments, per track, for a rebuilt `MediaSource`.
+    read_mimes: SmallMap<TrackId, String>,
     /// Operations for tracks that do not exist yet.
     early_ops: Vec<(TrackId, Op)>,
     fetches: SmallMap<RequestId, AbortController>,
@@ -215,6 +224,8 @@ impl Shell {
                 weak: weak.clone(),
                 sink: None,
                 pending_tracks: Vec::new(),
+                codecs_unknown: Vec::new(),
+                read_mimes: SmallMap::new(),
                 early_ops: Vec::new(),
                 fetches: SmallMap::new(),
                 kinds: SmallMap::new(),
@@ -291,6 +302,7 @@ impl Shell {
         match note {
             Note::Input(Input::Load { url }) => {
                 self.reset_media();
+                self.read_mimes.clear();
                 self.attach_sink();
                 self.feed(Input::Load { url });
             }
@@ -421,6 +433,7 @@ impl Shell {
             sink.detach(&self.video);
         }
         self.pending_tracks.clear();
+        self.codecs_unknown.clear();
         self.early_ops.clear();
         self.bodies.clear();
         self.waiting = false;
@@ -449,8 +462,18 @@ impl Shell {
             deliver(&weak, Note::BufferError(track));
         });
         if let Err(error) = sink.add_track(track, mime, on_update_end, on_error) {
+            // Browsers may accept a type in isTypeSupported and still refuse it here
+            // (Chromium: `video/mp2t` without codecs).
+            let refused = error
+                .dyn_ref::<web_sys::DomException>()
+                .is_some_and(|e| e.name() == "NotSupportedError");
             self.fatal(format!(
-                "cannot add a SourceBuffer for {mime}: {}",
+                "{}cannot add a SourceBuffer for {mime}: {}",
+                if refused {
+                    "unsupported container or codecs: "
+                } else {
+                    ""
+                },
                 describe(&error)
             ));
             return;
@@ -516,7 +539,8 @@ impl Shell {
                 let id = request.id;
                 self.kinds.insert(id, request.kind);
                 shared.active.borrow_mut().insert(id, ());
-                match fetch::start(self.weak.clone(), request) {
+                let weak = self.weak.clone();
+                match fetch::start(move |note| deliver(&weak, note), request) {
                     Ok(controller) => {
                         self.fetches.insert(id, controller);
                     }
@@ -540,24 +564,8 @@ impl Shell {
                 self.bodies.remove(&request);
             }
             Action::CreateTrack { track, mime } => {
-                if !MediaSource::is_type_supported(&mime) {
-                    let container = mime.split(';').next().unwrap_or(&mime).trim().to_string();
-                    self.fatal(format!(
-                        "unsupported container or codecs: this browser cannot play {mime} \
-                         ({container} segments need a transmuxer or another codec)"
-                    ));
-                    return;
-                }
-                if self.sink.as_ref().is_some_and(|s| s.has_track(track)) {
-                    // A decode error: rebuild the MediaSource at the current position.
-                    self.restore_position = Some(self.video.current_time());
-                    self.reset_media();
-                    self.attach_sink();
-                }
-                if self.sink.as_ref().is_some_and(Sink::is_open) {
-                    self.add_track(track, &mime);
-                } else {
-                    self.pending_tracks.push((track, mime));
+                if let Some(mime) = self.with_codecs(track, mime) {
+                    self.create_track(track, mime);
                 }
             }
             Action::Append {
@@ -576,6 +584,22 @@ impl Shell {
                     });
                     return;
                 };
+                if let Some(at) = self.codecs_unknown.iter().position(|(t, _)| *t == track) {
+                    let (_, container) = self.codecs_unknown.remove(at);
+                    let probe = bytes.subarray(0, bytes.length().min(CODEC_PROBE_BYTES));
+                    let Some(codecs) = crate::mp4::codecs(&probe.to_vec()) else {
+                        self.fatal(format!(
+                            "unsupported container or codecs: the playlist declares no CODECS \
+                             and the first {container} segment names no audio or video codec"
+                        ));
+                        return;
+                    };
+                    let mime = format!("{container}; codecs=\"{}\"", codecs.join(","));
+                    self.read_mimes.insert(track, mime.clone());
+                    if !self.create_track(track, mime) {
+                        return;
+                    }
+                }
                 let is_init = matches!(
                     self.kinds.get(&request),
                     Some(RequestKind::InitSegment { .. })
@@ -619,6 +643,49 @@ impl Shell {
             }
             Action::Emit(event) => self.events.push(event),
         }
+    }
+
+    /// `mime` when it names codecs or its container needs none; else the type read from
+    /// this track's init segment before, or `None` after noting that the track waits for
+    /// its first bytes (fMP4 from a playlist without `CODECS`: browsers refuse
+    /// `SourceBuffer`s of `video/mp4` or `audio/mp4` without codecs).
+    fn with_codecs(&mut self, track: TrackId, mime: String) -> Option<String> {
+        let container = mime.split(';').next().unwrap_or(&mime).trim();
+        if mime.contains("codecs=") || !matches!(container, "video/mp4" | "audio/mp4") {
+            return Some(mime);
+        }
+        if let Some(read) = self.read_mimes.get(&track) {
+            return Some(read.clone());
+        }
+        let container = container.to_owned();
+        self.codecs_unknown.retain(|(t, _)| *t != track);
+        self.codecs_unknown.push((track, container));
+        None
+    }
+
+    /// Creates (or, after a decode error, recreates) a track's `SourceBuffer`; false
+    /// when the browser cannot play `mime` (a fatal error).
+    fn create_track(&mut self, track: TrackId, mime: String) -> bool {
+        if !MediaSource::is_type_supported(&mime) {
+            let container = mime.split(';').next().unwrap_or(&mime).trim().to_string();
+            self.fatal(format!(
+                "unsupported container or codecs: this browser cannot play {mime} \
+                 ({container} segments need a transmuxer or another codec)"
+            ));
+            return false;
+        }
+        if self.sink.as_ref().is_some_and(|s| s.has_track(track)) {
+            // A decode error: rebuild the MediaSource at the current position.
+            self.restore_position = Some(self.video.current_time());
+            self.reset_media();
+            self.attach_sink();
+        }
+        if self.sink.as_ref().is_some_and(Sink::is_open) {
+            self.add_track(track, &mime);
+        } else {
+            self.pending_tracks.push((track, mime));
+        }
+        true
     }
 
     fn push_op(&mut self, track: TrackId, op: Op) {

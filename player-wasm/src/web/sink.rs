@@ -5,7 +5,8 @@
 //!
 //! Appended bytes are JS `Uint8Array`s straight from `fetch`; they never pass through the
 //! wasm heap. Only the first bytes of a media segment are copied in, to read its decode
-//! time and place it on the playlist timeline (`timestampOffset`).
+//! time (fMP4 `tfdt`, MPEG-TS PES timestamps) and place it on the playlist timeline
+//! (`timestampOffset`).
 
 use std::collections::VecDeque;
 
@@ -173,7 +174,15 @@ impl Sink {
             if (self.media_source.duration() - seconds).abs() > 1e-3
                 || self.media_source.duration().is_nan()
             {
-                self.media_source.set_duration(seconds);
+                // Through `Reflect` to catch what the setter throws: a duration below the
+                // end of buffered media is refused (`InvalidStateError`), and the media's
+                // end stands. Uncaught, the exception would unwind through the shell's
+                // loop and leave its state borrowed for good.
+                let _ = js_sys::Reflect::set(
+                    &self.media_source,
+                    &JsValue::from_str("duration"),
+                    &JsValue::from_f64(seconds),
+                );
             }
         }
         for track in &mut self.tracks {
@@ -278,20 +287,37 @@ impl TrackBuffer {
         }
     }
 
-    /// Sets `timestampOffset` so the segment lands where the playlist puts it.
+    /// Sets `timestampOffset` so the segment lands where the playlist puts it (fMP4 by
+    /// the init segment's timescales; MPEG-TS, which has none, by its first PES timestamp).
     fn place(&mut self, bytes: &Uint8Array, start: f64) {
-        let Some(timing) = &self.timing else {
-            return;
-        };
         let prefix = bytes
             .subarray(0, bytes.length().min(TIMING_PREFIX_BYTES))
             .to_vec();
-        let Some(media_start) = timing.segment_start(&prefix) else {
+        let media_start = match &self.timing {
+            Some(timing) => timing.segment_start(&prefix),
+            None => crate::ts::segment_start(&prefix),
+        };
+        let Some(media_start) = media_start else {
             return;
         };
         let needed = start - media_start;
-        if (needed - self.offset).abs() > OFFSET_TOLERANCE_S {
-            self.buffer.set_timestamp_offset(needed);
+        if (needed - self.offset).abs() <= OFFSET_TOLERANCE_S {
+            return;
+        }
+        // The media's timestamps jump: end the parser's current segment first. An MPEG-TS
+        // parser holds a stream's last frames until that stream's next packet, and would
+        // hand them over with the new segment's, out of decode order (Chromium:
+        // "Parsed buffers not in DTS sequence").
+        let _ = self.buffer.abort();
+        // Through `Reflect` to catch what the setter may throw (`InvalidStateError`):
+        // the segment is then appended where it is.
+        if js_sys::Reflect::set(
+            &self.buffer,
+            &JsValue::from_str("timestampOffset"),
+            &JsValue::from_f64(needed),
+        )
+        .is_ok_and(|set| set)
+        {
             self.offset = needed;
         }
     }
