@@ -338,7 +338,7 @@ async fn playlists_keep_the_prefix() {
         text.contains(&format!("\n/faults/{spec}/ladder/v0/seg_000.m4s\n")),
         "{text}"
     );
-    let base = url::Url::parse(&playlist_url).unwrap();
+    let base = player_wasm::url::Url::parse(&playlist_url).unwrap();
     let expected = [
         (200, "init.mp4"),
         (200, "seg_000.m4s"),
@@ -352,7 +352,7 @@ async fn playlists_keep_the_prefix() {
         assert!(uri.path().starts_with(&format!("/faults/{spec}/")), "{uri}");
         assert!(uri.path().ends_with(name), "{uri}");
         assert_eq!(
-            client.get(uri.clone()).send().await.unwrap().status(),
+            client.get(uri.as_str()).send().await.unwrap().status(),
             status,
             "{uri}"
         );

@@ -7,8 +7,8 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use player_wasm::hls::{MediaPlaylist, Playlist, merge_reload, parse_playlist};
+use player_wasm::url::Url;
 use support::{MediaTree, Server, raw_get, segment_bytes};
-use url::Url;
 
 const PLAYLIST: &str = "/live/ladder/v0/index.m3u8";
 
@@ -209,13 +209,13 @@ async fn masters_pass_through_and_segments_are_served() {
     .await;
     let init = media.segments[0].init.as_ref().unwrap();
     assert_eq!(init.uri.path(), "/live/ladder/v0/init.mp4");
-    let init_bytes = client.get(init.uri.clone()).send().await.unwrap();
+    let init_bytes = client.get(init.uri.as_str()).send().await.unwrap();
     assert_eq!(
         init_bytes.bytes().await.unwrap().to_vec(),
         segment_bytes(9, 700)
     );
     for segment in &media.segments {
-        let response = client.get(segment.uri.clone()).send().await.unwrap();
+        let response = client.get(segment.uri.as_str()).send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(
             response.headers()["cache-control"],

@@ -226,6 +226,11 @@ impl Url {
             .then(|| &self.serialization[self.query_start + 1..self.fragment_start])
     }
 
+    /// The URL without its query and fragment.
+    pub fn without_query(&self) -> &str {
+        &self.serialization[..self.query_start]
+    }
+
     /// The host (and port) part, if the URL has one.
     pub fn authority(&self) -> Option<&str> {
         self.serialization[self.scheme_end + 1..self.path_start].strip_prefix("//")
@@ -528,6 +533,7 @@ mod tests {
         assert_eq!(url.path(), "/a/c.m3u8");
         assert_eq!(url.query(), Some("x=1"));
         assert_eq!(url.authority(), Some("cdn.example"));
+        assert_eq!(url.without_query(), "https://cdn.example/a/c.m3u8");
         assert_eq!(
             Url::parse("http://h:8080").unwrap().as_str(),
             "http://h:8080/"

@@ -23,7 +23,7 @@
 use std::sync::LazyLock;
 
 use player_wasm::hls::{Playlist, PlaylistError, parse_playlist};
-use url::Url;
+use player_wasm::url::Url;
 
 use super::super::playlist::attribute;
 use super::window::{TimelineError, Timing};
@@ -186,10 +186,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, VodError> {
                 .map(|variant| &variant.uri)
                 .chain(master.renditions.iter().filter_map(|r| r.uri.as_ref()))
                 .filter_map(|uri| {
-                    let mut uri = uri.clone();
-                    uri.set_query(None);
-                    uri.set_fragment(None);
-                    uri.as_str()
+                    uri.without_query()
                         .strip_prefix(prefix)?
                         .strip_prefix('/')
                         .map(str::to_string)
