@@ -107,12 +107,14 @@ bench-startup: deps wasm
 	$(CARGO) build --release -p collector
 	node tests/bench/startup.mjs
 
-## Fuzzes playlist parsing (nightly + cargo-fuzz) for FUZZ_SECONDS.
+## Fuzzes playlist parsing and the beacon decoder (nightly + cargo-fuzz), FUZZ_SECONDS each.
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	mkdir -p player-wasm/fuzz/corpus/playlist
 	-find $(SHARED)/fixtures -type f \( -name '*.m3u8' -o -name '*.m3u' \) -exec cp {} player-wasm/fuzz/corpus/playlist/ \;
 	cd player-wasm/fuzz && $(CARGO) +nightly fuzz run playlist -- -max_total_time=$(FUZZ_SECONDS)
+	mkdir -p protocol/fuzz/corpus/beacon
+	cd protocol/fuzz && $(CARGO) +nightly fuzz run beacon corpus/beacon seeds -- -max_total_time=$(FUZZ_SECONDS)
 
 ## Parses every playlist in ../shared/fixtures and prints one JSON line per file.
 inspect-fixtures:

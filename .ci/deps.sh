@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# System programs the browser tests and benchmarks need (`make deps`): installs what is
-# missing from Debian's packages, and does nothing (quickly) when everything is there.
+# System programs the browser tests, the collector's PostgreSQL tests and the benchmarks
+# need (`make deps`): installs what is missing from Debian's packages, and does nothing
+# (quickly) when everything is there.
 # Runs apt-get as root, or through passwordless sudo; otherwise says what to install.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -11,6 +12,8 @@ missing=()
 for pair in "${wanted[@]}"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
+# PostgreSQL's server binaries (not on PATH): the collector's tests start their own server.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then

@@ -7,11 +7,16 @@
 //!   through a shaped network (`/shaped`), with injected faults (`/faults`) or as a
 //!   simulated live stream (`/live`).
 //! - [`demo`] serves the demo pages and the player package under `/demo/`.
+//! - [`ingest`] takes QoE beacons (`POST /v1/beacons`) and [`store`] keeps them (SQLite
+//!   or PostgreSQL) with per-minute rollups; [`metrics`] exports `/metrics`.
 //! - [`server`] binds, serves and shuts down gracefully.
 //!
 //! It is not a transcoding service: encoding is an offline command, never on request.
 
 pub mod demo;
 pub mod encode;
+pub mod ingest;
+pub mod metrics;
 pub mod origin;
 pub mod server;
+pub mod store;

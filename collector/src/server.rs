@@ -12,8 +12,12 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use crate::demo::Pages;
+use crate::ingest::properties::Properties;
+use crate::ingest::{self, Ingest, IngestConfig};
+use crate::metrics::Metrics;
 use crate::origin::store::CacheLimits;
 use crate::origin::{self, Origin, OriginConfig};
+use crate::store::{self, Location, Retention, Store, StoreOptions};
 
 /// Command-line arguments of `collector serve`.
 #[derive(Debug, clap::Args)]
@@ -51,6 +55,35 @@ pub struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long)]
     pub log_json: bool,
+    /// Where beacons are stored: `sqlite://PATH` (one file, created if missing) or
+    /// `postgres://USER@HOST:PORT/DATABASE` (many collectors may share one).
+    #[arg(long, default_value = "sqlite://collector.db")]
+    pub db: String,
+    /// Properties (ingest keys, allowed origins, read tokens), JSON or TOML; without it,
+    /// the `demo` property (key `demo`, any origin).
+    #[arg(long)]
+    pub properties: Option<PathBuf>,
+    /// Days raw beacon events are kept after their view's last batch (0: forever).
+    #[arg(long, default_value_t = 30)]
+    pub retention_days: u64,
+    /// Days per-minute rollups are kept (0: forever).
+    #[arg(long, default_value_t = 400)]
+    pub rollup_retention_days: u64,
+    /// Beacon requests per second allowed per client address (0: no limit).
+    #[arg(long, default_value_t = 50.0)]
+    pub rate_limit: f64,
+    /// Beacon requests a client may send at once above `--rate-limit`.
+    #[arg(long, default_value_t = 100.0)]
+    pub rate_burst: f64,
+    /// Take the client address for rate limiting from `X-Forwarded-For` (behind a proxy).
+    #[arg(long)]
+    pub trust_forwarded_for: bool,
+    /// Beacon batches that may wait for the store's writer (beyond: 503).
+    #[arg(long, default_value_t = 20_000)]
+    pub write_queue: usize,
+    /// Writer connections to PostgreSQL, each committing groups of batches (SQLite: 1).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub db_writers: u64,
 }
 
 /// How long in-flight responses may continue after a shutdown signal.
@@ -71,11 +104,51 @@ impl ServeArgs {
     }
 }
 
-/// The whole application's routes.
-pub fn app(origin: Arc<Origin>, pages: Arc<Pages>) -> Router {
+/// The whole application's routes; `analytics` holds ingest and `/metrics`.
+pub fn app(origin: Arc<Origin>, pages: Arc<Pages>, analytics: Router) -> Router {
     origin::router(origin)
         .merge(crate::demo::routes(pages))
+        .merge(analytics)
         .route("/healthz", axum::routing::get(|| async { "ok\n" }))
+}
+
+/// Opens the store and builds the analytics routes (`/v1/beacons`, `/metrics`), and
+/// starts retention.
+async fn analytics(args: &ServeArgs) -> anyhow::Result<Router> {
+    let properties = match &args.properties {
+        Some(path) => Properties::load(path)?,
+        None => Properties::default(),
+    };
+    let location = Location::parse(&args.db)?;
+    let metrics = Arc::new(Metrics::default());
+    let options = StoreOptions {
+        queue_capacity: args.write_queue,
+        writers: args.db_writers as usize,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&location, options, Arc::clone(&metrics))
+        .await
+        .with_context(|| format!("cannot open the store {}", args.db))?;
+    tracing::info!(db = %args.db, properties = properties.iter().count(), "beacon store ready");
+    store::spawn_retention(
+        store.clone(),
+        Retention {
+            raw_days: args.retention_days,
+            rollup_days: args.rollup_retention_days,
+        },
+    );
+    let config = IngestConfig {
+        rate_limit: args.rate_limit,
+        rate_burst: args.rate_burst,
+        trust_forwarded_for: args.trust_forwarded_for,
+    };
+    let ingest = Ingest::new(
+        Arc::new(properties),
+        store.clone(),
+        Arc::clone(&metrics),
+        &config,
+    );
+    Ok(ingest::router(ingest).merge(crate::metrics::router(metrics, store)))
 }
 
 /// Runs the server from the command line until SIGINT or SIGTERM.
@@ -98,7 +171,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(args.addr, app(origin, pages)))
+    runtime.block_on(async {
+        let analytics = analytics(&args).await?;
+        serve(args.addr, app(origin, pages, analytics)).await
+    })
 }
 
 async fn serve(addr: SocketAddr, app: Router) -> anyhow::Result<()> {
@@ -108,6 +184,7 @@ async fn serve(addr: SocketAddr, app: Router) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     println!("collector listening on http://{local}");
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight responses");

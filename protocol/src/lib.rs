@@ -10,10 +10,14 @@
 
 pub mod beacon;
 pub mod cmcd;
+#[cfg(feature = "json")]
+pub mod decode;
 mod reason;
 
 pub use beacon::{Batch, BeaconError, Event, EventKind, View};
 pub use cmcd::{Cmcd, CmcdError};
+#[cfg(feature = "json")]
+pub use decode::{DecodeError, decode_batch};
 pub use reason::{ParseReasonError, SwitchReason};
 
 /// Version of the beacon wire format. Bumped on any incompatible change.

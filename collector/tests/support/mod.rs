@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod beacons;
+pub mod postgres;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -13,6 +16,8 @@ use std::time::Duration;
 /// A running `collector serve`, killed when dropped.
 pub struct Server {
     child: Child,
+    /// Holds the beacon database when the test gave no `--db`.
+    _data: Option<tempfile::TempDir>,
     /// `http://127.0.0.1:PORT`
     pub base: String,
     /// `127.0.0.1:PORT`
@@ -21,13 +26,18 @@ pub struct Server {
 
 impl Server {
     /// Starts `collector serve --media MEDIA --addr 127.0.0.1:0 EXTRA…` and waits until it
-    /// listens.
+    /// listens. Without `--db` in `EXTRA`, beacons go to a temporary SQLite file.
     pub fn start(media: &Path, extra: &[&str]) -> Server {
+        let data = (!extra.contains(&"--db")).then(|| tempfile::tempdir().unwrap());
+        let db = data
+            .as_ref()
+            .map(|d| format!("sqlite://{}", d.path().join("collector.db").display()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_collector"))
             .arg("serve")
             .arg("--media")
             .arg(media)
             .args(["--addr", "127.0.0.1:0", "--log", "warn"])
+            .args(db.iter().flat_map(|db| ["--db", db.as_str()]))
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -44,7 +54,18 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
             .to_string();
         let addr = base.trim_start_matches("http://").to_string();
-        Server { child, base, addr }
+        Server {
+            child,
+            _data: data,
+            base,
+            addr,
+        }
+    }
+
+    /// Kills the process with SIGKILL (no chance to clean up) and waits for it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// `base` + `path`.
