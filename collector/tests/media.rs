@@ -393,6 +393,11 @@ fn cmcd_is_logged_with_each_request_and_sigterm_exits_cleanly() {
         ])
         .arg("--media")
         .arg(tree.root())
+        .arg("--db")
+        .arg(format!(
+            "sqlite://{}",
+            tree.root().join("analytics.db").display()
+        ))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
