@@ -140,7 +140,11 @@ export function installOurPage(dir) {
  */
 export async function startCollector(bin, args, logFile) {
   const log = fs.openSync(logFile, 'w');
-  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', ...args], {
+  // Each collector keeps its analytics in its own throwaway SQLite file unless told otherwise.
+  const db = args.includes('--db')
+    ? []
+    : ['--db', `sqlite://${path.join(tempDir('e2e-db-'), 'analytics.db')}`];
+  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', ...db, ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', log],
   });
