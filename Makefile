@@ -9,13 +9,32 @@ FUZZ_SECONDS ?= 300
 TRACE_SETS := pensieve-train fcc-test-windows oboe puffer-220218
 DEMO_LAB := --traces tests/lab/data/demo-traces --video tests/lab/data/demo-video --bitrates 300,700,1200,2500,4500
 E2E := tests/e2e
+DEMO_DIR := target/demo
+DEMO_ADDR ?= 127.0.0.1:8080
 
-.PHONY: wasm demo test deps system-deps toolchain lint unit wasm-check wasm-test e2e lab lab-timing bench bench-origin bench-startup \
+.PHONY: wasm demo lab-demo test deps system-deps toolchain lint unit wasm-check wasm-test e2e lab lab-timing bench bench-origin bench-startup \
 	fuzz inspect-fixtures clean
+
+## The product on one machine: installs what is missing, builds the player package,
+## encodes a 60 s test-pattern ladder the first time (target/demo/media), and serves it at
+## http://$(DEMO_ADDR): the demo page, the origin routes (with the project's own network
+## traces for /shaped/), beacon ingest into SQLite (target/demo/analytics.db). Ctrl-C stops.
+demo: deps toolchain wasm
+	$(CARGO) build --release -p collector
+	@bin=$${CARGO_TARGET_DIR:-target}/release/collector; \
+	if [ ! -f $(DEMO_DIR)/media/sample/master.m3u8 ]; then \
+		echo "demo: encoding the sample ladder (once, about a minute and a half)"; \
+		$$bin encode --test-pattern 60 --out $(DEMO_DIR)/media/sample || exit 1; \
+	fi; \
+	echo; echo "  demo:      http://$(DEMO_ADDR)/demo/"; \
+	echo "  dashboard: http://$(DEMO_ADDR)/dashboard"; \
+	echo "  metrics:   http://$(DEMO_ADDR)/metrics"; echo; \
+	exec $$bin serve --media $(DEMO_DIR)/media --traces tests/lab/data/demo-traces \
+		--db sqlite://$(DEMO_DIR)/analytics.db --addr $(DEMO_ADDR)
 
 ## Plays the project's own demo traces through the real engine with every ABR algorithm
 ## and prints their QoE next to the offline optimum.
-demo: toolchain
+lab-demo: toolchain
 	$(CARGO) run --release -q -p lab --bin abr-lab -- $(DEMO_LAB) --optimal
 
 ## Every test: formatting, lints, unit/property/integration tests, the browser build,
