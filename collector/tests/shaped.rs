@@ -468,3 +468,46 @@ async fn large_files_streamed_from_disk_come_through_intact() {
         0.10,
     );
 }
+
+#[tokio::test]
+async fn the_traces_are_listed_and_their_samples_served() {
+    let tree = media(&[]);
+    let dir = traces(&[("step.txt", "0 4\n10 1\n20 4\n"), ("flat", "0 2\n30 2\n")]);
+    let server = start(&tree, dir.path(), &[]);
+    let client = client();
+    let list: serde_json::Value = client
+        .get(server.url("/shaped/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|text| serde_json::from_str(&text).unwrap())
+        .unwrap();
+    assert_eq!(
+        list,
+        serde_json::json!({"traces": [
+            {"name": "flat", "duration_s": 30.0, "mean_mbps": 2.0},
+            {"name": "step.txt", "duration_s": 20.0, "mean_mbps": 2.5},
+        ]})
+    );
+    let samples: serde_json::Value = client
+        .get(server.url("/shaped-trace/step"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|text| serde_json::from_str(&text).unwrap())
+        .unwrap();
+    assert_eq!(
+        samples,
+        serde_json::json!({"name": "step.txt", "times_s": [0.0, 10.0, 20.0], "mbps": [4.0, 1.0, 4.0]})
+    );
+    let missing = client
+        .get(server.url("/shaped-trace/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}

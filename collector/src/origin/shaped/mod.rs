@@ -59,11 +59,34 @@ impl Shaper {
     }
 }
 
-/// The `/shaped/` routes (and `/shaped-stats/`).
+/// The `/shaped/` routes: `/shaped/` lists the traces, `/shaped-trace/{trace}` gives one
+/// trace's samples (for pages that draw it), `/shaped-stats/{trace}/{session}` a
+/// session's delivery so far.
 pub fn routes() -> Router<Arc<Origin>> {
     Router::new()
+        .route("/shaped/", get(list))
+        .route("/shaped-trace/{trace}", get(samples))
         .route("/shaped/{trace}/{session}/{*path}", get(shaped))
         .route("/shaped-stats/{trace}/{session}", get(stats))
+}
+
+/// `GET /shaped/`: `{"traces": [{"name", "duration_s", "mean_mbps"}, …]}`.
+async fn list(State(origin): State<Arc<Origin>>) -> Response {
+    Json(serde_json::json!({ "traces": origin.shaper.traces.summaries() })).into_response()
+}
+
+/// `GET /shaped-trace/{trace}`: `{"name", "times_s": […], "mbps": […]}`.
+async fn samples(
+    State(origin): State<Arc<Origin>>,
+    Path(trace): Path<String>,
+) -> Result<Response, OriginError> {
+    let named = origin.shaper.traces.get(&trace)?;
+    Ok(Json(serde_json::json!({
+        "name": named.name,
+        "times_s": named.samples.times_s,
+        "mbps": named.samples.mbps,
+    }))
+    .into_response())
 }
 
 /// The `rtt` query argument, in milliseconds, if present.

@@ -305,6 +305,7 @@ mod tests {
         Arc::new(NamedTrace {
             name: "t".into(),
             capacity: Capacity::new(&trace).unwrap(),
+            samples: trace,
         })
     }
 

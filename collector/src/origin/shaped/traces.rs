@@ -21,13 +21,24 @@ pub struct NamedTrace {
     /// File name in `--traces`.
     pub name: String,
     pub capacity: Capacity,
+    /// The samples as read (seconds, Mbit/s), for pages that draw the trace.
+    pub samples: Trace,
+}
+
+/// What `GET /shaped/` lists about a trace.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TraceSummary {
+    pub name: String,
+    pub duration_s: f64,
+    pub mean_mbps: f64,
 }
 
 /// The traces sessions may follow.
 #[derive(Debug, Default)]
 pub struct TraceSet {
     by_name: HashMap<String, Arc<NamedTrace>>,
-    files: usize,
+    /// Every trace once, by name.
+    listed: Vec<Arc<NamedTrace>>,
 }
 
 impl TraceSet {
@@ -43,8 +54,9 @@ impl TraceSet {
                     path: dir.join(&trace.name),
                 })?;
                 Ok(NamedTrace {
-                    name: trace.name,
+                    name: trace.name.clone(),
                     capacity,
+                    samples: trace,
                 })
             })
             .collect::<Result<Vec<_>, TraceError>>()?;
@@ -53,10 +65,11 @@ impl TraceSet {
 
     /// A set of already loaded traces (names must be distinct).
     pub fn from_traces(traces: Vec<NamedTrace>) -> TraceSet {
-        let files = traces.len();
-        let mut by_name: HashMap<String, Arc<NamedTrace>> = traces
-            .into_iter()
-            .map(|trace| (trace.name.clone(), Arc::new(trace)))
+        let mut listed: Vec<Arc<NamedTrace>> = traces.into_iter().map(Arc::new).collect();
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut by_name: HashMap<String, Arc<NamedTrace>> = listed
+            .iter()
+            .map(|trace| (trace.name.clone(), trace.clone()))
             .collect();
         let mut stems: HashMap<String, Vec<Arc<NamedTrace>>> = HashMap::new();
         for trace in by_name.values() {
@@ -74,17 +87,29 @@ impl TraceSet {
                 by_name.insert(stem, claimants.remove(0));
             }
         }
-        TraceSet { by_name, files }
+        TraceSet { by_name, listed }
     }
 
     /// Number of trace files loaded.
     pub fn len(&self) -> usize {
-        self.files
+        self.listed.len()
     }
 
     /// True when no trace is loaded.
     pub fn is_empty(&self) -> bool {
-        self.files == 0
+        self.listed.is_empty()
+    }
+
+    /// Every trace, by name: its length and mean rate.
+    pub fn summaries(&self) -> Vec<TraceSummary> {
+        self.listed
+            .iter()
+            .map(|trace| TraceSummary {
+                name: trace.name.clone(),
+                duration_s: trace.samples.times_s.last().copied().unwrap_or(0.0),
+                mean_mbps: trace.samples.mean_mbps(),
+            })
+            .collect()
     }
 
     /// The trace a URL names.
@@ -135,7 +160,18 @@ mod tests {
         NamedTrace {
             name: name.to_string(),
             capacity: Capacity::new(&trace).unwrap(),
+            samples: trace,
         }
+    }
+
+    #[test]
+    fn every_trace_is_listed_once_with_its_length_and_mean() {
+        let set = TraceSet::from_traces(vec![named("b.txt"), named("a")]);
+        let names: Vec<String> = set.summaries().into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["a", "b.txt"]);
+        let first = &set.summaries()[0];
+        assert_eq!((first.duration_s, first.mean_mbps), (1.0, 1.0));
+        assert_eq!(set.len(), 2);
     }
 
     #[test]
