@@ -43,14 +43,19 @@ test: deps toolchain lint unit wasm-check wasm-test e2e
 
 ## What the browser tests and benchmarks need beyond Rust: Debian's ffmpeg, chromium,
 ## chromium-driver, nginx and wrk (apt-get, only when missing) and tests/e2e's npm
-## packages (npm ci, only when the lock file changed). Fast when all is present.
-deps: system-deps $(E2E)/node_modules/.package-lock.json
+## packages and web-demo's (uPlot for the dashboard) (npm ci, only when a lock file
+## changed). Fast when all is present.
+deps: system-deps $(E2E)/node_modules/.package-lock.json web-demo/node_modules/.package-lock.json
 
 system-deps:
 	@bash .ci/deps.sh
 
 $(E2E)/node_modules/.package-lock.json: $(E2E)/package.json $(E2E)/package-lock.json
 	cd $(E2E) && npm ci --no-audit --no-fund
+	@touch $@
+
+web-demo/node_modules/.package-lock.json: web-demo/package.json web-demo/package-lock.json
+	cd web-demo && npm ci --no-audit --no-fund
 	@touch $@
 
 toolchain:

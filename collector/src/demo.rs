@@ -1,7 +1,8 @@
 //! `/demo/`: the pages of `web-demo/` and, under `/demo/pkg/`, the player's npm package
 //! as `make wasm` built it (`player-wasm/pkg/`), so one server gives a person a page that
 //! plays. Both are plain static files with the origin's HTTP semantics (validators,
-//! ranges), always revalidated.
+//! ranges), always revalidated. The analysts' dashboard of the same directory
+//! (`web-demo/dashboard/`) is served at `/dashboard` ([`crate::dashboard`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use axum::http::{HeaderMap, Method};
 use axum::response::{Redirect, Response};
 use axum::routing::get;
 
+use crate::dashboard::Dashboard;
 use crate::origin::OriginError;
 use crate::origin::respond::{self, CachePolicy};
 use crate::origin::store::{CacheLimits, MediaStore};
@@ -21,6 +23,7 @@ pub struct Pages {
     pages: Option<MediaStore>,
     package: Option<MediaStore>,
     package_dir: PathBuf,
+    dashboard: Arc<Dashboard>,
 }
 
 impl Pages {
@@ -35,6 +38,7 @@ impl Pages {
             pages: MediaStore::new(pages, limits).ok(),
             package: MediaStore::new(package, limits).ok(),
             package_dir: package.to_path_buf(),
+            dashboard: Arc::new(Dashboard::new(pages)),
         }
     }
 }
@@ -72,8 +76,9 @@ async fn page(
     Ok(respond::reply(&method, &headers, (&*file).into(), CachePolicy::Revalidate).into_response())
 }
 
-/// The `/demo/` routes.
+/// The `/demo/` routes, and the dashboard's (`/dashboard`).
 pub fn routes(pages: Arc<Pages>) -> Router {
+    let dashboard = crate::dashboard::routes(Arc::clone(&pages.dashboard));
     Router::new()
         .route("/demo", get(|| async { Redirect::permanent("/demo/") }))
         .route(
@@ -82,4 +87,5 @@ pub fn routes(pages: Arc<Pages>) -> Router {
         )
         .route("/demo/{*path}", get(page))
         .with_state(pages)
+        .merge(dashboard)
 }

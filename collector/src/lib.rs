@@ -9,10 +9,14 @@
 //! - [`demo`] serves the demo pages and the player package under `/demo/`.
 //! - [`ingest`] takes QoE beacons (`POST /v1/beacons`) and [`store`] keeps them (SQLite
 //!   or PostgreSQL) with per-minute rollups; [`metrics`] exports `/metrics`.
+//! - [`api`] answers analysts' queries (`/api/v1/…`: KPIs, time series, breakdowns,
+//!   per-view timelines, CSV, OpenAPI) and [`dashboard`] serves their dashboard.
 //! - [`server`] binds, serves and shuts down gracefully.
 //!
 //! It is not a transcoding service: encoding is an offline command, never on request.
 
+pub mod api;
+pub mod dashboard;
 pub mod demo;
 pub mod encode;
 pub mod ingest;

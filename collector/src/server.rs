@@ -112,8 +112,8 @@ pub fn app(origin: Arc<Origin>, pages: Arc<Pages>, analytics: Router) -> Router 
         .route("/healthz", axum::routing::get(|| async { "ok\n" }))
 }
 
-/// Opens the store and builds the analytics routes (`/v1/beacons`, `/metrics`), and
-/// starts retention.
+/// Opens the store and builds the analytics routes (`/v1/beacons`, `/metrics`,
+/// `/api/v1/…`), and starts retention.
 async fn analytics(args: &ServeArgs) -> anyhow::Result<Router> {
     let properties = match &args.properties {
         Some(path) => Properties::load(path)?,
@@ -142,13 +142,17 @@ async fn analytics(args: &ServeArgs) -> anyhow::Result<Router> {
         rate_burst: args.rate_burst,
         trust_forwarded_for: args.trust_forwarded_for,
     };
+    let properties = Arc::new(properties);
     let ingest = Ingest::new(
-        Arc::new(properties),
+        Arc::clone(&properties),
         store.clone(),
         Arc::clone(&metrics),
         &config,
     );
-    Ok(ingest::router(ingest).merge(crate::metrics::router(metrics, store)))
+    let api = crate::api::Api::new(properties, store.clone());
+    Ok(ingest::router(ingest)
+        .merge(crate::metrics::router(metrics, store))
+        .merge(crate::api::router(api)))
 }
 
 /// Runs the server from the command line until SIGINT or SIGTERM.
