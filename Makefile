@@ -11,14 +11,17 @@ DEMO_LAB := --traces tests/lab/data/demo-traces --video tests/lab/data/demo-vide
 E2E := tests/e2e
 DEMO_DIR := target/demo
 DEMO_ADDR ?= 127.0.0.1:8080
+# The shared development trace sets join the demo's own when ../shared is there.
+DEMO_SHARED_TRACES = $(foreach set,$(TRACE_SETS),$(if $(wildcard $(SHARED)/traces/$(set)),--traces $(SHARED)/traces/$(set)))
 
 .PHONY: wasm demo lab-demo test deps system-deps toolchain lint unit wasm-check wasm-test e2e lab lab-timing bench bench-origin bench-startup \
 	fuzz inspect-fixtures clean
 
 ## The product on one machine: installs what is missing, builds the player package,
 ## encodes a 60 s test-pattern ladder the first time (target/demo/media), and serves it at
-## http://$(DEMO_ADDR): the demo page, the origin routes (with the project's own network
-## traces for /shaped/), beacon ingest into SQLite (target/demo/analytics.db). Ctrl-C stops.
+## http://$(DEMO_ADDR): the demo page, the dashboard, the origin routes (/shaped/ with the
+## project's own network traces, and ../shared's development sets when present), beacon
+## ingest into SQLite (target/demo/analytics.db). Ctrl-C stops.
 demo: deps toolchain wasm
 	$(CARGO) build --release -p collector
 	@bin=$${CARGO_TARGET_DIR:-target}/release/collector; \
@@ -29,7 +32,7 @@ demo: deps toolchain wasm
 	echo; echo "  demo:      http://$(DEMO_ADDR)/demo/"; \
 	echo "  dashboard: http://$(DEMO_ADDR)/dashboard"; \
 	echo "  metrics:   http://$(DEMO_ADDR)/metrics"; echo; \
-	exec $$bin serve --media $(DEMO_DIR)/media --traces tests/lab/data/demo-traces \
+	exec $$bin serve --media $(DEMO_DIR)/media --traces tests/lab/data/demo-traces $(DEMO_SHARED_TRACES) \
 		--db sqlite://$(DEMO_DIR)/analytics.db --addr $(DEMO_ADDR)
 
 ## Plays the project's own demo traces through the real engine with every ABR algorithm

@@ -25,9 +25,10 @@ pub struct ServeArgs {
     /// Directory of encoded ladders served under `/media/`.
     #[arg(long)]
     pub media: PathBuf,
-    /// Directory of network traces (two columns: seconds, Mbit/s) for `/shaped/{trace}/…`.
+    /// Directory of network traces (two columns: seconds, Mbit/s) for `/shaped/{trace}/…`;
+    /// repeat for several (trace names must differ across them).
     #[arg(long)]
-    pub traces: Option<PathBuf>,
+    pub traces: Vec<PathBuf>,
     /// Address to listen on (port 0 picks a free port; the chosen one is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,

@@ -474,6 +474,7 @@ async fn the_traces_are_listed_and_their_samples_served() {
     let tree = media(&[]);
     let dir = traces(&[("step.txt", "0 4\n10 1\n20 4\n"), ("flat", "0 2\n30 2\n")]);
     let server = start(&tree, dir.path(), &[]);
+    let set = dir.path().file_name().unwrap().to_str().unwrap();
     let client = client();
     let list: serde_json::Value = client
         .get(server.url("/shaped/"))
@@ -487,8 +488,8 @@ async fn the_traces_are_listed_and_their_samples_served() {
     assert_eq!(
         list,
         serde_json::json!({"traces": [
-            {"name": "flat", "duration_s": 30.0, "mean_mbps": 2.0},
-            {"name": "step.txt", "duration_s": 20.0, "mean_mbps": 2.5},
+            {"name": "flat", "set": set, "duration_s": 30.0, "mean_mbps": 2.0},
+            {"name": "step.txt", "set": set, "duration_s": 20.0, "mean_mbps": 2.5},
         ]})
     );
     let samples: serde_json::Value = client

@@ -43,8 +43,8 @@ use store::{CacheLimits, MediaFile, MediaStore};
 pub struct OriginConfig {
     /// Directory served under `/media/`.
     pub media: PathBuf,
-    /// Directory of network traces (two-column text files) for `/shaped/`.
-    pub traces: Option<PathBuf>,
+    /// Directories of network traces (two-column text files) for `/shaped/`.
+    pub traces: Vec<PathBuf>,
     /// In-memory file cache limits.
     pub cache: CacheLimits,
     /// Latency added to each shaped request unless the request says `rtt=`.
@@ -60,7 +60,7 @@ impl OriginConfig {
     pub fn new(media: PathBuf) -> Self {
         Self {
             media,
-            traces: None,
+            traces: Vec::new(),
             cache: CacheLimits::default(),
             default_rtt: Duration::from_millis(80),
             session_idle: Duration::from_secs(300),

@@ -49,8 +49,8 @@ impl Shaper {
     /// Loads the traces of `config.traces` (every file must parse; the error names the
     /// file and line that does not).
     pub fn new(config: &OriginConfig) -> anyhow::Result<Self> {
-        let traces = TraceSet::load(config.traces.as_deref())
-            .map_err(|e| anyhow::anyhow!("--traces: {e}"))?;
+        let traces =
+            TraceSet::load(&config.traces).map_err(|e| anyhow::anyhow!("--traces: {e}"))?;
         Ok(Self {
             traces,
             sessions: Sessions::new(config.session_idle),

@@ -306,6 +306,7 @@ mod tests {
             name: "t".into(),
             capacity: Capacity::new(&trace).unwrap(),
             samples: trace,
+            set: "s".into(),
         })
     }
 

@@ -1,4 +1,5 @@
-//! The traces of `--traces DIR`, loaded once at startup and named by file name.
+//! The traces of `--traces DIR` (repeatable), loaded once at startup and named by file
+//! name; a name found in two directories is an error naming both.
 //!
 //! Every regular file of the directory is a trace (hidden files and `README*` aside, as
 //! the lab reads them); one malformed file stops the server with an error naming the file
@@ -7,13 +8,26 @@
 //! file claims that shorter name.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use player_wasm::sim::trace::{Trace, TraceError};
 
 use super::link::Capacity;
 use crate::origin::OriginError;
+
+/// Why the traces could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceLoadError {
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    #[error("trace {name:?} is in both {first} and {second}", first = first.display(), second = second.display())]
+    SameName {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+}
 
 /// A loaded trace, ready to shape sessions.
 #[derive(Debug)]
@@ -23,12 +37,16 @@ pub struct NamedTrace {
     pub capacity: Capacity,
     /// The samples as read (seconds, Mbit/s), for pages that draw the trace.
     pub samples: Trace,
+    /// The directory's name.
+    pub set: String,
 }
 
 /// What `GET /shaped/` lists about a trace.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TraceSummary {
     pub name: String,
+    /// The name of the directory it came from (a trace set: `oboe`, `fcc-test-windows`…).
+    pub set: String,
     pub duration_s: f64,
     pub mean_mbps: f64,
 }
@@ -42,24 +60,33 @@ pub struct TraceSet {
 }
 
 impl TraceSet {
-    /// Loads every trace of `dir`; no directory, no traces.
-    pub fn load(dir: Option<&Path>) -> Result<TraceSet, TraceError> {
-        let Some(dir) = dir else {
-            return Ok(TraceSet::default());
-        };
-        let traces = Trace::load_dir(dir)?
-            .into_iter()
-            .map(|trace| {
+    /// Loads every trace of every directory of `dirs`; none, no traces.
+    pub fn load(dirs: &[PathBuf]) -> Result<TraceSet, TraceLoadError> {
+        let mut traces: Vec<NamedTrace> = Vec::new();
+        let mut origin: HashMap<String, PathBuf> = HashMap::new();
+        for dir in dirs {
+            let set = dir
+                .file_name()
+                .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
+            for trace in Trace::load_dir(dir)? {
                 let capacity = Capacity::new(&trace).ok_or_else(|| TraceError::NoCapacity {
                     path: dir.join(&trace.name),
                 })?;
-                Ok(NamedTrace {
+                if let Some(first) = origin.insert(trace.name.clone(), dir.clone()) {
+                    return Err(TraceLoadError::SameName {
+                        name: trace.name,
+                        first,
+                        second: dir.clone(),
+                    });
+                }
+                traces.push(NamedTrace {
                     name: trace.name.clone(),
                     capacity,
                     samples: trace,
-                })
-            })
-            .collect::<Result<Vec<_>, TraceError>>()?;
+                    set: set.clone(),
+                });
+            }
+        }
         Ok(TraceSet::from_traces(traces))
     }
 
@@ -106,6 +133,7 @@ impl TraceSet {
             .iter()
             .map(|trace| TraceSummary {
                 name: trace.name.clone(),
+                set: trace.set.clone(),
                 duration_s: trace.samples.times_s.last().copied().unwrap_or(0.0),
                 mean_mbps: trace.samples.mean_mbps(),
             })
@@ -156,11 +184,12 @@ mod tests {
     use super::*;
 
     fn named(name: &str) -> NamedTrace {
-        let trace = Trace::parse(Path::new(name), "0 1\n1 1\n").unwrap();
+        let trace = Trace::parse(std::path::Path::new(name), "0 1\n1 1\n").unwrap();
         NamedTrace {
             name: name.to_string(),
             capacity: Capacity::new(&trace).unwrap(),
             samples: trace,
+            set: "s".into(),
         }
     }
 
@@ -212,13 +241,36 @@ mod tests {
     fn loading_reports_the_bad_file() {
         let dir = tempfile_dir("load");
         std::fs::write(dir.join("good.txt"), "0 2\n10 2\n").unwrap();
-        let set = TraceSet::load(Some(&dir)).unwrap();
+        let set = TraceSet::load(std::slice::from_ref(&dir)).unwrap();
         assert_eq!(set.len(), 1);
+        assert_eq!(
+            set.summaries()[0].set,
+            dir.file_name().unwrap().to_str().unwrap()
+        );
         std::fs::write(dir.join("bad.txt"), "0 2\n1 x\n").unwrap();
-        let error = TraceSet::load(Some(&dir)).unwrap_err().to_string();
+        let error = TraceSet::load(std::slice::from_ref(&dir))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("bad.txt:2"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(TraceSet::load(None).unwrap().is_empty());
+        assert!(TraceSet::load(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn several_directories_load_and_a_name_in_two_is_refused() {
+        let first = tempfile_dir("first");
+        let second = tempfile_dir("second");
+        std::fs::write(first.join("a.txt"), "0 2\n10 2\n").unwrap();
+        std::fs::write(second.join("b.txt"), "0 3\n10 3\n").unwrap();
+        let dirs = [first.clone(), second.clone()];
+        let set = TraceSet::load(&dirs).unwrap();
+        assert_eq!(set.len(), 2);
+        assert!(set.get("b").is_ok());
+        std::fs::write(second.join("a.txt"), "0 1\n10 1\n").unwrap();
+        let error = TraceSet::load(&dirs).unwrap_err().to_string();
+        assert!(error.contains("\"a.txt\" is in both"), "{error}");
+        std::fs::remove_dir_all(&first).unwrap();
+        std::fs::remove_dir_all(&second).unwrap();
     }
 
     fn tempfile_dir(tag: &str) -> std::path::PathBuf {
