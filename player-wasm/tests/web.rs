@@ -18,9 +18,11 @@ use player_wasm::engine::{
     TrackId,
 };
 use player_wasm::hls::ByteRange;
-use player_wasm::web::Player;
+use player_wasm::qoe::beacons::Settings;
 use player_wasm::web::shell::{Note, Shell, deliver};
 use player_wasm::web::sink::{Finished, Op, Sink, StartError, describe};
+use player_wasm::web::telemetry::Analytics;
+use player_wasm::web::{Monitor, Player};
 use player_wasm::web::{fetch, options};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -1295,5 +1297,345 @@ async fn inbox_drops_news_of_requests_not_wanted() {
     // Once the player is gone, everything is refused.
     drop(shared);
     assert!(!deliver(&weak, Note::Timer));
+    remove_element(&video);
+}
+
+// ---------------------------------------------------------------------------------------
+// Analytics: options, the sender (fetch keepalive, retries, sendBeacon), Monitor
+// ---------------------------------------------------------------------------------------
+
+#[wasm_bindgen(inline_js = r#"
+// Beacons to URLs containing a capture's marker are recorded instead of sent: `fetch`
+// answers with the next status queued (200 when none; 0 for a network error), and
+// `navigator.sendBeacon` accepts. Every other request goes to the real network.
+export function capture_beacons(marker) {
+    if (!window.__captures) {
+        window.__captures = [];
+        const find = (url) => window.__captures.find((c) => String(url).includes(c.marker));
+        const realFetch = window.fetch.bind(window);
+        window.fetch = (input, init) => {
+            const url = typeof input === "string" ? input : input.url;
+            const c = find(url);
+            if (!c) return realFetch(input, init);
+            c.posts.push({ url, body: init.body, keepalive: init.keepalive === true, method: init.method });
+            const status = c.statuses.length ? c.statuses.shift() : 200;
+            if (status === 0) return Promise.reject(new TypeError("Failed to fetch"));
+            return Promise.resolve(new Response('{"ok":true}', { status }));
+        };
+        const realBeacon = navigator.sendBeacon.bind(navigator);
+        navigator.sendBeacon = (url, data) => {
+            const c = find(url);
+            if (!c) return realBeacon(url, data);
+            c.beacons.push({ url: String(url), body: data });
+            return true;
+        };
+    }
+    const capture = { marker, posts: [], beacons: [], statuses: [] };
+    window.__captures.push(capture);
+    return capture;
+}
+export function queue_status(capture, status) { capture.statuses.push(status); }
+export function bodies(capture, which) { return capture[which].map((p) => p.body); }
+export function all_keepalive_posts(capture) {
+    return capture.posts.every((p) => p.keepalive && p.method === "POST" && typeof p.body === "string");
+}
+export function page_origin() { return location.origin; }
+"#)]
+extern "C" {
+    fn capture_beacons(marker: &str) -> JsValue;
+    fn queue_status(capture: &JsValue, status: u16);
+    fn bodies(capture: &JsValue, which: &str) -> Vec<String>;
+    fn all_keepalive_posts(capture: &JsValue) -> bool;
+    fn page_origin() -> String;
+}
+
+fn batches(capture: &JsValue, which: &str) -> Vec<protocol::Batch> {
+    bodies(capture, which)
+        .iter()
+        .map(|body| {
+            let batch: protocol::Batch =
+                serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+            batch.validate().unwrap_or_else(|e| panic!("{e}: {body}"));
+            batch
+        })
+        .collect()
+}
+
+/// The events of `batches`, each batch once (by sequence number), in order.
+fn view_events(batches: &[protocol::Batch]) -> Vec<protocol::Event> {
+    let mut seen = Vec::new();
+    let mut events = Vec::new();
+    for batch in batches {
+        if !seen.contains(&batch.seq) {
+            seen.push(batch.seq);
+            events.extend(batch.events.iter().cloned());
+        }
+    }
+    events
+}
+
+fn kinds(events: &[protocol::Event]) -> Vec<&'static str> {
+    events.iter().map(|e| e.kind.name()).collect()
+}
+
+fn expect_type_error(result: Result<(), JsValue>, source: &str, option: &str) {
+    let error = match result {
+        Ok(()) => panic!("{source} was accepted"),
+        Err(error) => error,
+    };
+    assert!(
+        error.is_instance_of::<TypeError>(),
+        "{source}: threw {error:?}, not a TypeError"
+    );
+    let message = String::from(error.unchecked_ref::<js_sys::Error>().message());
+    assert!(
+        message.contains(option),
+        "{source}: the message {message:?} does not name {option}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn bad_analytics_options_throw_a_type_error_naming_the_option() {
+    let player_cases: &[(&str, &str)] = &[
+        ("{ analytics: 5 }", "analytics"),
+        ("{ analytics: { endpoints: '/x' } }", "endpoints"),
+        ("{ analytics: { endpoint: 42 } }", "analytics.endpoint"),
+        (
+            "{ analytics: { endpoint: 'http://[' } }",
+            "analytics.endpoint",
+        ),
+        ("{ analytics: { key: '' } }", "analytics.key"),
+        ("{ analytics: { key: 'caf\u{e9}' } }", "analytics.key"),
+        ("{ analytics: { videoId: 7 } }", "analytics.videoId"),
+        (
+            "{ analytics: { videoTitle: null } }",
+            "analytics.videoTitle",
+        ),
+        ("{ analytics: { custom: 'plan' } }", "analytics.custom"),
+        (
+            "{ analytics: { custom: { plan: 1 } } }",
+            "analytics.custom.plan",
+        ),
+        (
+            "{ analytics: { custom: { a:'1',b:'1',c:'1',d:'1',e:'1',f:'1',g:'1',h:'1',i:'1',j:'1',k:'1' } } }",
+            "analytics.custom",
+        ),
+        ("{ analytics: { sampleRate: 0 } }", "analytics.sampleRate"),
+        ("{ analytics: { sampleRate: 1.5 } }", "analytics.sampleRate"),
+        ("{ analytics: { sampleRate: '1' } }", "analytics.sampleRate"),
+        (
+            "{ analytics: { flushIntervalMs: 10 } }",
+            "analytics.flushIntervalMs",
+        ),
+        ("{ analytics: { maxQueue: 2.5 } }", "analytics.maxQueue"),
+        ("{ analytics: { maxQueue: 0 } }", "analytics.maxQueue"),
+        ("{ cmcd: 'off' }", "cmcd"),
+    ];
+    for (source, option) in player_cases {
+        expect_type_error(construct(&js(source)), source, option);
+    }
+    let monitor_cases: &[(&str, &str)] = &[
+        ("'x'", "options"),
+        ("{ analytics: {} }", "analytics"),
+        ("{ sampleRate: 0 }", "sampleRate"),
+        ("{ hls: 5 }", "hls"),
+        ("{ playerName: 3 }", "playerName"),
+        ("{ playerVersion: '' }", "playerVersion"),
+    ];
+    for (source, option) in monitor_cases {
+        let video = new_video();
+        let result = Monitor::attach(video.clone(), js(source)).map(|monitor| monitor.detach());
+        remove_element(&video);
+        expect_type_error(result, source, option);
+    }
+}
+
+#[wasm_bindgen_test]
+fn analytics_options_are_read() {
+    let origin = page_origin();
+    assert_eq!(options::player_analytics(&js("{}")).unwrap(), None);
+    assert_eq!(
+        options::player_analytics(&js("{ analytics: false }")).unwrap(),
+        None
+    );
+    let defaults = options::player_analytics(&js("{ analytics: true }"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        defaults,
+        Analytics {
+            endpoint: format!("{origin}/v1/beacons"),
+            settings: Settings::default(),
+            video_id: None,
+            video_title: None,
+            custom: vec![],
+        }
+    );
+    assert_eq!(defaults.settings.key, "demo");
+    let every = options::player_analytics(&js("{ analytics: {
+        endpoint: '/collect', key: 'prop-1', videoId: 'movie', videoTitle: 'A \"movie\"',
+        custom: { plan: 'free', cohort: 'b' }, sampleRate: 0.25, flushIntervalMs: 5000,
+        maxQueue: 50 } }"))
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        every,
+        Analytics {
+            endpoint: format!("{origin}/collect"),
+            settings: Settings {
+                key: "prop-1".into(),
+                sample_rate: 0.25,
+                flush_interval_ms: 5000.0,
+                max_queue: 50,
+            },
+            video_id: Some("movie".into()),
+            video_title: Some("A \"movie\"".into()),
+            custom: vec![
+                ("plan".into(), "free".into()),
+                ("cohort".into(), "b".into())
+            ],
+        }
+    );
+    assert!(options::cmcd(&js("{}")).unwrap());
+    assert!(options::cmcd(&JsValue::UNDEFINED).unwrap());
+    assert!(!options::cmcd(&js("{ cmcd: false }")).unwrap());
+    construct(&js("{ analytics: { endpoint: '/nowhere' }, cmcd: false }")).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn player_analytics_batches_retries_and_ends_the_view_with_a_beacon() {
+    let capture = capture_beacons("/beacons-player");
+    // The first POST fails (503), then a network error: the same batch twice more.
+    queue_status(&capture, 503);
+    queue_status(&capture, 0);
+    let stream = Stream::two_seconds();
+    let video = new_video();
+    let options = js(
+        "{ analytics: { endpoint: '/beacons-player', key: 'test-key',
+        videoId: 'two-seconds', custom: { suite: 'web' }, flushIntervalMs: 200 } }",
+    );
+    let player = Player::new(video.clone(), options).unwrap();
+    let events = record(&player);
+    player.load(&stream.master);
+    wait_for_event(&events, "ended", 10_000).await;
+    // `ended` leaves at once, once the batch before it is stored (retries: 1 s, 2 s).
+    let ended_posted = || {
+        view_events(&batches(&capture, "posts"))
+            .iter()
+            .any(|e| e.kind.name() == "ended")
+    };
+    assert!(
+        wait_until(10_000, ended_posted).await,
+        "{:?}",
+        bodies(&capture, "posts")
+    );
+    assert!(all_keepalive_posts(&capture));
+    let posts = batches(&capture, "posts");
+    assert!(posts.len() >= 4, "{posts:?}");
+    assert_eq!(posts[0], posts[1], "a retry is the same batch");
+    assert_eq!(posts[1], posts[2]);
+    assert_eq!(posts[0].seq, 0);
+    assert!(posts[3].seq == 1 && posts[3].batch != posts[0].batch);
+    player.destroy();
+    // The view ends with a beacon.
+    let beacons = batches(&capture, "beacons");
+    assert_eq!(beacons.len(), 1, "{beacons:?}");
+    let last = beacons[0].events.last().unwrap();
+    assert_eq!(last.kind.name(), "viewend");
+
+    let all: Vec<protocol::Batch> = posts.iter().chain(&beacons).cloned().collect();
+    for batch in &all {
+        assert_eq!(batch.key, "test-key");
+        assert_eq!(batch.view, all[0].view, "every batch names the same view");
+        assert_eq!(batch.dropped, 0);
+    }
+    let view = &all[0].view;
+    assert_eq!(view.player, "wasm-hls-player");
+    assert_eq!(view.video_id.as_deref(), Some("two-seconds"));
+    assert_eq!(view.custom.get("suite").map(String::as_str), Some("web"));
+    assert!(
+        view.browser.as_deref().unwrap_or("").starts_with("Chrom"),
+        "{view:?}"
+    );
+    assert!(view.os.is_some() && view.page.is_some() && !view.session.is_empty());
+    let events = view_events(&all);
+    let kinds = kinds(&events);
+    for kind in [
+        "viewstart",
+        "playrequest",
+        "firstframe",
+        "levelswitch",
+        "ended",
+    ] {
+        assert!(kinds.contains(&kind), "no {kind}: {kinds:?}");
+    }
+    assert_eq!(kinds[0], "viewstart");
+    assert_eq!(kinds.last(), Some(&"viewend"));
+    let metrics = player_wasm::qoe::view_metrics(&events);
+    assert!(
+        metrics.started && metrics.startup_time_ms.is_some(),
+        "{metrics:?}"
+    );
+    assert_eq!(metrics.average_bitrate_bps, Some(100_000.0));
+    remove_element(&video);
+
+    // A second view of the same tab keeps its session, not its view id.
+    let video = new_video();
+    let options = js("{ analytics: { endpoint: '/second-view-beacons', flushIntervalMs: 200 } }");
+    let capture = capture_beacons("/second-view-beacons");
+    let player = Player::new(video.clone(), options).unwrap();
+    player.load(&stream.master);
+    pause_ms(300).await;
+    player.destroy();
+    let second = batches(&capture, "posts")
+        .into_iter()
+        .chain(batches(&capture, "beacons"))
+        .next()
+        .expect("a batch of the second view");
+    assert_eq!(second.view.session, view.session);
+    assert_ne!(second.view.id, view.id);
+    remove_element(&video);
+}
+
+#[wasm_bindgen_test]
+async fn monitor_reports_an_element_another_player_drives() {
+    let capture = capture_beacons("/beacons-monitor");
+    let stream = Stream::two_seconds();
+    let video = new_video();
+    let monitor = Monitor::attach(
+        video.clone(),
+        js("{ endpoint: '/beacons-monitor', videoId: 'two-seconds', flushIntervalMs: 200 }"),
+    )
+    .unwrap();
+    // Our player without analytics drives the element; the Monitor sees only the element.
+    let player = Player::new(video.clone(), JsValue::UNDEFINED).unwrap();
+    let events = record(&player);
+    player.load(&stream.master);
+    wait_for_event(&events, "ended", 10_000).await;
+    pause_ms(400).await;
+    monitor.detach();
+    player.destroy();
+    let all: Vec<protocol::Batch> = batches(&capture, "posts")
+        .into_iter()
+        .chain(batches(&capture, "beacons"))
+        .collect();
+    assert!(!all.is_empty());
+    assert_eq!(all[0].view.player, "native");
+    let events = view_events(&all);
+    let kinds = kinds(&events);
+    for kind in ["viewstart", "playrequest", "firstframe", "ended", "viewend"] {
+        assert!(kinds.contains(&kind), "no {kind}: {kinds:?}");
+    }
+    assert!(!kinds.contains(&"rebufferstart"), "{kinds:?}");
+    let metrics = player_wasm::qoe::view_metrics(&events);
+    assert!(metrics.started, "{metrics:?}");
+    // Detached: the element's events are no longer reported.
+    let count = bodies(&capture, "posts").len() + bodies(&capture, "beacons").len();
+    video.set_current_time(0.5);
+    pause_ms(500).await;
+    assert_eq!(
+        bodies(&capture, "posts").len() + bodies(&capture, "beacons").len(),
+        count
+    );
     remove_element(&video);
 }

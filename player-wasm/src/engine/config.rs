@@ -1,5 +1,6 @@
 //! The engine's options, validated once so the rest of the engine can trust them.
 
+use super::cmcd::{CmcdSession, MAX_CMCD_ID};
 use crate::abr::AbrKind;
 
 /// How failed requests are retried.
@@ -94,6 +95,9 @@ pub struct EngineConfig {
     /// VOD with byte ranges: load every level's playlist in the background, so the ABR
     /// knows the exact size of every upcoming segment at every level.
     pub preload_playlists: bool,
+    /// CMCD v1 on every request (a `CMCD=` query argument) for this session; `None`
+    /// sends none.
+    pub cmcd: Option<CmcdSession>,
 }
 
 impl Default for EngineConfig {
@@ -113,6 +117,7 @@ impl Default for EngineConfig {
             segment_retry: RetryPolicy::default(),
             abr_lookahead_segments: 48,
             preload_playlists: true,
+            cmcd: None,
         }
     }
 }
@@ -194,6 +199,15 @@ impl EngineConfig {
                 ),
             });
         }
+        if let Some(session) = &self.cmcd {
+            let bad = |id: &str| id.is_empty() || id.len() > MAX_CMCD_ID;
+            if bad(&session.sid) || session.cid.as_deref().is_some_and(bad) {
+                return Err(ConfigError {
+                    option: "cmcd",
+                    problem: format!("sid and cid must be 1 to {MAX_CMCD_ID} characters"),
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -266,6 +280,16 @@ mod tests {
                     ..Default::default()
                 },
                 "abrLookaheadSegments",
+            ),
+            (
+                EngineConfig {
+                    cmcd: Some(CmcdSession {
+                        sid: "x".repeat(65),
+                        cid: None,
+                    }),
+                    ..Default::default()
+                },
+                "cmcd",
             ),
         ];
         for (config, option) in cases {

@@ -44,6 +44,22 @@ pub enum ErrorKind {
     Options,
 }
 
+impl ErrorKind {
+    /// The name the API and the beacons use (`"segment-load"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::ManifestLoad => "manifest-load",
+            ErrorKind::ManifestParse => "manifest-parse",
+            ErrorKind::LevelLoad => "level-load",
+            ErrorKind::SegmentLoad => "segment-load",
+            ErrorKind::Media => "media",
+            ErrorKind::LiveDiscontinuity => "live-discontinuity",
+            ErrorKind::NoPlayableLevel => "no-playable-level",
+            ErrorKind::Options => "options",
+        }
+    }
+}
+
 /// Something worth telling the application or the analytics.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]

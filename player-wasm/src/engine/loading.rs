@@ -117,6 +117,19 @@ impl Engine {
         segment: Option<super::state::SegmentRef>,
         init: Option<super::state::InitKey>,
     ) -> RequestId {
+        // CMCD on HTTP(S) requests (a query would break `blob:` and `data:` URLs).
+        let text = match self.config.cmcd.take() {
+            Some(session) if url.scheme().starts_with("http") => {
+                let keys = self.cmcd_keys(kind, url.as_str(), segment.as_ref());
+                let text = super::with_cmcd(url.as_str(), &keys.payload(&session));
+                self.config.cmcd = Some(session);
+                text
+            }
+            session => {
+                self.config.cmcd = session;
+                url.to_string()
+            }
+        };
         let id = self.new_request_id();
         self.requests.insert(
             id,
@@ -155,7 +168,7 @@ impl Engine {
         }
         self.push(Action::Fetch(FetchRequest {
             id,
-            url: url.to_string(),
+            url: text,
             range,
             kind,
         }));

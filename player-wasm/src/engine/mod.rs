@@ -20,6 +20,7 @@
 //! playlist time between seeks; the buffered ranges it reasons about are the ones the
 //! shell last reported plus the appends not yet confirmed.
 
+pub mod cmcd;
 mod config;
 mod events;
 mod failures;
@@ -30,6 +31,7 @@ pub mod ranges;
 mod scheduling;
 mod state;
 
+pub use cmcd::{CmcdKeys, CmcdSession, with_cmcd};
 pub use config::{ConfigError, EngineConfig, RetryPolicy};
 pub use events::{ErrorKind, Event, LevelSummary};
 pub use io::{
@@ -137,6 +139,8 @@ pub struct Engine {
     upcoming_exact: bool,
     /// Which `SourceBuffer` types the platform can play (`MediaSource.isTypeSupported`).
     codec_support: CodecSupport,
+    /// Playback starved since the last request (CMCD `bs`).
+    cmcd_starved: bool,
 }
 
 /// A check of whether a MIME type with codecs can be played.
@@ -214,6 +218,7 @@ impl Engine {
             upcoming_durations: Vec::new(),
             upcoming_exact: false,
             codec_support: CodecSupport(None),
+            cmcd_starved: false,
         })
     }
 
@@ -275,6 +280,12 @@ impl Engine {
         }
         self.config = config;
         Ok(())
+    }
+
+    /// Sets the CMCD session of the requests from now on (`None`: no CMCD). The browser
+    /// shell gives each view its own.
+    pub fn set_cmcd(&mut self, session: Option<CmcdSession>) {
+        self.config.cmcd = session;
     }
 
     /// The options in use.

@@ -23,6 +23,22 @@ impl Engine {
         {
             seek.seen = true;
         }
+        // A seek nobody asked the engine for (the element's own controls, the page
+        // setting `currentTime`, a gap jump): it lasts until playback resumes too, as
+        // analytics count seeks, and it ends any stall.
+        if snapshot.seeking && !self.media.seeking && self.seek.is_none() {
+            self.seek = Some(SeekInProgress {
+                target: snapshot.current_time,
+                started_at: self.now,
+                seen: true,
+            });
+            if let Some(duration) = self.qoe.stall_ended(self.now) {
+                self.emit(Event::BufferStallEnded {
+                    position: self.media.current_time,
+                    duration,
+                });
+            }
+        }
         let snapshot = MediaSnapshot {
             current_time: if snapshot.current_time.is_finite() {
                 snapshot.current_time.max(0.0)
@@ -219,6 +235,7 @@ impl Engine {
             && self.seek.is_none();
         if stalled && self.qoe.stall_started(self.now) {
             self.nudged_at = None;
+            self.cmcd_starved = true;
             self.emit(Event::BufferStalled { position });
         }
         if !stalled && let Some(duration) = self.qoe.stall_ended(self.now) {

@@ -1204,3 +1204,228 @@ fn waiting_for_data_after_a_seek_is_seek_latency_not_rebuffering() {
     assert!((latency.expect("seek completed") - 1.7).abs() < 1e-9);
     assert_eq!(engine.stats().qoe.rebuffer_count, 0);
 }
+
+/// An origin that ignores the `CMCD` query argument (always the last one).
+struct IgnoringCmcd<O>(O);
+
+impl<O: Origin> Origin for IgnoringCmcd<O> {
+    fn get(&mut self, now: f64, url: &str, range: Option<crate::hls::ByteRange>) -> Resource {
+        let clean = url.find("CMCD=").map_or(url, |at| &url[..at - 1]);
+        self.0.get(now, clean, range)
+    }
+}
+
+/// The CMCD data of a request URL, read back by the protocol's strict parser.
+fn cmcd_of(url: &str) -> Option<protocol::Cmcd> {
+    let value = crate::url::Url::parse(url).ok()?.query_parameter("CMCD")?;
+    Some(protocol::Cmcd::parse(&value).expect("the CMCD payload parses"))
+}
+
+fn with_cmcd_session() -> EngineConfig {
+    EngineConfig {
+        cmcd: Some(CmcdSession {
+            sid: "view-1".into(),
+            cid: Some("movie".into()),
+        }),
+        ..EngineConfig::default()
+    }
+}
+
+#[test]
+fn cmcd_rides_on_every_request_with_what_the_engine_knows() {
+    use protocol::cmcd::{ObjectType, StreamType, StreamingFormat};
+    let mut player = player(IgnoringCmcd(vod_origin(6)), 8e6, with_cmcd_session());
+    player.load(&format!("{BASE}master.m3u8"));
+    player.run_to_end(600.0);
+    assert!(player.media.ended, "CMCD must not disturb playback");
+    assert_clean(&player);
+    let mut segments = 0;
+    for (index, (_, request)) in player.fetches.iter().enumerate() {
+        let cmcd = cmcd_of(&request.url).unwrap_or_else(|| panic!("no CMCD on {}", request.url));
+        assert_eq!(cmcd.sid.as_deref(), Some("view-1"), "{}", request.url);
+        assert_eq!(cmcd.cid.as_deref(), Some("movie"));
+        assert_eq!(cmcd.sf, Some(StreamingFormat::Hls));
+        assert_eq!(cmcd.v, None, "version 1 is implicit");
+        let bitrate = |level: usize| [400, 1200, 3000][level];
+        match request.kind {
+            RequestKind::Manifest => {
+                assert_eq!(cmcd.ot, Some(ObjectType::Manifest));
+                assert!(cmcd.su, "startup");
+                assert_eq!(
+                    (cmcd.st, cmcd.br, cmcd.bl, cmcd.d),
+                    (None, None, None, None)
+                );
+            }
+            RequestKind::LevelPlaylist { .. } => assert_eq!(cmcd.ot, Some(ObjectType::Manifest)),
+            RequestKind::InitSegment { level, .. } => {
+                assert_eq!(cmcd.ot, Some(ObjectType::Init));
+                assert_eq!(cmcd.br, Some(bitrate(level)));
+                assert_eq!(cmcd.tb, Some(3000));
+                // The segment this init section precedes.
+                let next = player.fetches[index + 1..]
+                    .iter()
+                    .find_map(|(_, r)| match r.kind {
+                        RequestKind::Segment { sequence, .. } => Some(format!("seg{sequence}.m4s")),
+                        _ => None,
+                    });
+                assert_eq!(cmcd.nor, next);
+                assert_eq!(cmcd.st, Some(StreamType::Vod));
+                assert!(cmcd.bl.is_some() && cmcd.d.is_none());
+            }
+            RequestKind::Segment {
+                level, sequence, ..
+            } => {
+                segments += 1;
+                assert_eq!(cmcd.ot, Some(ObjectType::Muxed), "audio and video in one");
+                assert_eq!(cmcd.br, Some(bitrate(level)));
+                assert_eq!(cmcd.tb, Some(3000));
+                assert_eq!(cmcd.d, Some(4000));
+                assert_eq!(cmcd.st, Some(StreamType::Vod));
+                let next = format!("seg{}.m4s", sequence + 1);
+                assert_eq!(
+                    cmcd.nor.as_deref(),
+                    (sequence < 5).then_some(next.as_str()),
+                    "the next segment, relative"
+                );
+                let bl = cmcd.bl.expect("buffer length");
+                assert_eq!(bl % 100, 0, "rounded to 100 ms");
+                if sequence == 0 {
+                    assert!(cmcd.su && cmcd.mtp.is_none() && bl == 0, "{cmcd:?}");
+                } else {
+                    let mtp = cmcd.mtp.expect("throughput measured");
+                    assert_eq!(mtp % 100, 0);
+                    assert!((6_000..=10_000).contains(&mtp), "8 Mbit/s link: {mtp}");
+                }
+                if sequence >= 3 {
+                    assert!(!cmcd.su, "playing by now: {cmcd:?}");
+                    assert!(bl > 0);
+                }
+                assert!(!cmcd.bs);
+            }
+            RequestKind::AudioPlaylist => unreachable!(),
+        }
+    }
+    assert_eq!(segments, 6);
+}
+
+#[test]
+fn cmcd_reports_a_starved_buffer_once_and_is_off_by_default() {
+    // The first segment arrives only at 3 s; playback starts on it and stalls until the
+    // second one, which takes as long.
+    #[derive(Debug)]
+    struct Slow;
+    impl crate::sim::Network for Slow {
+        fn transfer(
+            &mut self,
+            now: f64,
+            bytes: u64,
+            _kind: &RequestKind,
+        ) -> crate::sim::TransferPlan {
+            let first_byte_at = now + 0.05;
+            crate::sim::TransferPlan {
+                first_byte_at,
+                progress: vec![],
+                finished_at: first_byte_at + bytes as f64 * 8.0 / 300_000.0,
+            }
+        }
+    }
+    let config = EngineConfig {
+        abandon_slow_downloads: false,
+        start_level: Some(2),
+        ..with_cmcd_session()
+    };
+    let mut player = VirtualPlayer::new(
+        Engine::new(config).unwrap(),
+        IgnoringCmcd(vod_origin(4)),
+        Slow,
+    );
+    player.load(&format!("{BASE}master.m3u8"));
+    player.run_to_end(2_000.0);
+    let stalls = player.engine.stats().qoe.rebuffer_count as usize;
+    assert!(stalls >= 1);
+    let flags: Vec<(bool, bool)> = player
+        .fetches
+        .iter()
+        .map(|(_, request)| {
+            let cmcd = cmcd_of(&request.url).unwrap();
+            (cmcd.bs, cmcd.su)
+        })
+        .collect();
+    let starved = flags.iter().filter(|(bs, _)| *bs).count();
+    assert!(starved >= 1, "{flags:?}");
+    assert!(
+        flags.iter().all(|(bs, su)| !bs || *su),
+        "a request after a stall is for recovery: {flags:?}"
+    );
+    assert!(starved <= stalls, "bs once per stall at most: {flags:?}");
+
+    let mut plain = loaded(vod_origin(3), 8e6, EngineConfig::default());
+    plain.run_to_end(600.0);
+    assert!(
+        plain.fetches.iter().all(|(_, r)| !r.url.contains("CMCD")),
+        "no CMCD unless configured"
+    );
+}
+
+#[test]
+fn a_seek_the_element_made_on_its_own_is_a_seek_too() {
+    // The page (or the element's controls) sets `currentTime`: no `Input::Seek`.
+    let mut player = loaded(vod_origin(30), 10e6, EngineConfig::default());
+    player.run_until(8.0);
+    let engine = &mut player.engine;
+    let playing = MediaSnapshot {
+        current_time: 6.0,
+        paused: false,
+        ready_state: 4,
+        ..MediaSnapshot::default()
+    };
+    engine.handle(8.0, Input::Media(playing));
+    // A stall first: the seek ends it.
+    let stalled = MediaSnapshot {
+        waiting: true,
+        ready_state: 2,
+        ..playing
+    };
+    engine.handle(8.2, Input::Media(stalled));
+    let seeking = MediaSnapshot {
+        current_time: 20.0,
+        seeking: true,
+        ready_state: 1,
+        ..playing
+    };
+    engine.handle(8.5, Input::Media(seeking));
+    let waiting = MediaSnapshot {
+        seeking: false,
+        waiting: true,
+        ready_state: 2,
+        ..seeking
+    };
+    engine.handle(8.7, Input::Media(waiting));
+    engine.handle(9.5, Input::Media(waiting));
+    let resumed = MediaSnapshot {
+        waiting: false,
+        ready_state: 4,
+        current_time: 20.1,
+        ..waiting
+    };
+    engine.handle(9.9, Input::Media(resumed));
+    let mut seeked = Vec::new();
+    let mut stalls = (0, 0);
+    while let Some(action) = engine.poll_action() {
+        match action {
+            Action::Emit(Event::Seeked { position, latency }) => seeked.push((position, latency)),
+            Action::Emit(Event::BufferStalled { .. }) => stalls.0 += 1,
+            Action::Emit(Event::BufferStallEnded { .. }) => stalls.1 += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(seeked.len(), 1, "{seeked:?}");
+    assert_eq!(seeked[0].0, 20.0);
+    assert!((seeked[0].1 - 1.4).abs() < 1e-9, "{seeked:?}");
+    assert_eq!(
+        stalls,
+        (1, 1),
+        "the stall before the seek, ended by it; none after"
+    );
+    assert_eq!(engine.stats().qoe.rebuffer_count, 1);
+}

@@ -10,7 +10,9 @@ use web_sys::{HtmlVideoElement, MediaSource};
 
 use super::options;
 use super::shell::{Note, Shared, Shell, deliver};
-use crate::engine::{Engine, EngineConfig, Input};
+use super::telemetry::Reporter;
+use crate::engine::{Engine, EngineConfig, Input, cmcd::MAX_CMCD_ID};
+use crate::qoe::beacons::{PLAYER_NAME, PLAYER_VERSION};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -53,6 +55,42 @@ export interface PlayerOptions {
   segmentRetry?: RetryOptions;
   /** VOD with byte ranges: load every level's playlist up front for exact segment sizes (default true). */
   preloadPlaylists?: boolean;
+  /**
+   * QoE analytics: beacons to a collector's `/v1/beacons` (default off). `true` reports to
+   * this page's origin with the defaults.
+   */
+  analytics?: boolean | AnalyticsOptions;
+  /** CMCD v1 (`CMCD=` query argument) on every playlist and segment request (default true). */
+  cmcd?: boolean;
+}
+
+/** Where and how views are reported. Every option is optional. */
+export interface AnalyticsOptions {
+  /** The collector's beacon URL (default: this page's origin + `/v1/beacons`); relative URLs resolve against the page. */
+  endpoint?: string;
+  /** The property's ingest key (default `"demo"`, the collector's default property). */
+  key?: string;
+  /** Your id of the video (also the CMCD content id `cid` when at most 64 characters). */
+  videoId?: string;
+  videoTitle?: string;
+  /** Up to 10 dimensions of your own (string values), to break metrics down by. */
+  custom?: Record<string, string>;
+  /** Fraction of views reported, above 0 and at most 1 (default 1); decided once per view. */
+  sampleRate?: number;
+  /** Send waiting events at least this often, milliseconds (default 10000). */
+  flushIntervalMs?: number;
+  /** Most events waiting to be sent; beyond, the oldest are dropped and counted (default 1000). */
+  maxQueue?: number;
+}
+
+/** Options of `Monitor.attach(video, options)`: the analytics options, and the player's. */
+export interface MonitorOptions extends AnalyticsOptions {
+  /** The hls.js instance playing into the element: its levels, bandwidth estimate and fatal errors are reported. */
+  hls?: unknown;
+  /** `view.player` (default `"hls.js"` with `hls`, else `"native"`). */
+  playerName?: string;
+  /** `view.player_version` (default hls.js's version with `hls`, else this package's). */
+  playerVersion?: string;
 }
 
 export interface RetryOptions {
@@ -142,10 +180,18 @@ impl Player {
         #[wasm_bindgen(unchecked_param_type = "PlayerOptions | undefined")] options: JsValue,
     ) -> Result<Player, JsValue> {
         let config = options::parse(&options, EngineConfig::default())?;
+        let analytics = options::player_analytics(&options)?;
+        let cmcd = options::cmcd(&options)?;
         let engine = Engine::new(config).map_err(|e| js_sys::TypeError::new(&e.to_string()))?;
-        Ok(Player {
-            shared: Shell::create(video, engine),
-        })
+        let shared = Shell::create(video, engine);
+        let reporter = analytics
+            .as_ref()
+            .map(|analytics| Reporter::new(analytics, PLAYER_NAME, PLAYER_VERSION));
+        let content = analytics
+            .and_then(|analytics| analytics.video_id)
+            .filter(|id| id.len() <= MAX_CMCD_ID);
+        shared.with(|shell| shell.set_telemetry(reporter, cmcd.then_some(content)));
+        Ok(Player { shared })
     }
 
     fn send(&self, input: Input) {
@@ -159,12 +205,8 @@ impl Player {
     /// Loads and (with `autoplay`, the default) plays the stream at `url`: a master or
     /// media playlist. Relative URLs resolve against the page.
     pub fn load(&self, url: &str) {
-        let absolute = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.base_uri().ok().flatten())
-            .and_then(|base| web_sys::Url::new_with_base(url, &base).ok())
-            .map_or_else(|| url.to_string(), |u| u.href());
-        deliver(&self.weak(), Note::Input(Input::Load { url: absolute }));
+        let url = super::telemetry::absolute(url).unwrap_or_else(|| url.to_string());
+        deliver(&self.weak(), Note::Input(Input::Load { url }));
     }
 
     /// Starts or resumes playback.

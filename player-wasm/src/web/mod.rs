@@ -5,9 +5,12 @@
 //! - `shell`: the loop between the page's events and the engine.
 //! - `fetch`: requests with streamed bodies and progress.
 //! - `sink`: the `MediaSource`, its `SourceBuffer`s and their operation queues.
-//! - `options`: the JS options object to the engine's configuration.
+//! - `options`: the JS options object to the engine's configuration (and analytics).
+//! - `telemetry`: sending QoE beacons (`fetch` keepalive, `sendBeacon`, page lifecycle).
+//! - [`monitor`]: `Monitor`, the same analytics for a `<video>` any other player drives.
 
 pub mod api;
+pub mod monitor;
 // Public for the browser tests (tests/web.rs) only; not part of the API.
 #[doc(hidden)]
 pub mod fetch;
@@ -17,5 +20,8 @@ pub mod options;
 pub mod shell;
 #[doc(hidden)]
 pub mod sink;
+#[doc(hidden)]
+pub mod telemetry;
 
 pub use api::Player;
+pub use monitor::Monitor;

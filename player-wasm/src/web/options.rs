@@ -1,12 +1,19 @@
 //! The JS options object of `new Player(video, options)` turned into the engine's
 //! [`EngineConfig`]. Unknown keys and values of the wrong type are refused with a
 //! `TypeError` naming the option, as is any value the engine's own validation refuses.
+//! The `analytics` and `cmcd` options (and `Monitor.attach`'s) are read here too.
 
 use js_sys::{Object, Reflect, TypeError};
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::telemetry::{Analytics, absolute, default_endpoint};
 use crate::abr::AbrKind;
 use crate::engine::{EngineConfig, RetryPolicy};
+use crate::qoe::beacons::{Settings, is_identifier};
+use protocol::beacon::{MAX_CUSTOM_DIMENSIONS, MAX_TEXT_LEN};
+
+// The analytics messages below spell these limits out.
+const _: () = assert!(MAX_CUSTOM_DIMENSIONS == 10 && MAX_TEXT_LEN == 2048);
 
 /// The options the API accepts, as JS spells them.
 pub const OPTION_NAMES: &[&str] = &[
@@ -23,7 +30,24 @@ pub const OPTION_NAMES: &[&str] = &[
     "playlistRetry",
     "segmentRetry",
     "preloadPlaylists",
+    "analytics",
+    "cmcd",
 ];
+
+/// The keys of `options.analytics` (and of `Monitor.attach`'s options).
+pub const ANALYTICS_NAMES: &[&str] = &[
+    "endpoint",
+    "key",
+    "videoId",
+    "videoTitle",
+    "custom",
+    "sampleRate",
+    "flushIntervalMs",
+    "maxQueue",
+];
+
+/// The keys of `Monitor.attach`'s options beyond the analytics ones.
+pub const MONITOR_NAMES: &[&str] = &["hls", "playerName", "playerVersion"];
 
 const RETRY_NAMES: &[&str] = &[
     "maxRetries",
@@ -197,4 +221,165 @@ pub fn parse(options: &JsValue, base: EngineConfig) -> Result<EngineConfig, JsVa
         .validate()
         .map_err(|error| type_error(error.to_string()))?;
     Ok(config)
+}
+
+/// `options.cmcd`: whether requests carry CMCD (default true).
+pub fn cmcd(options: &JsValue) -> Result<bool, JsValue> {
+    if !options.is_object() {
+        return Ok(true);
+    }
+    field(options, "cmcd")?.map_or(Ok(true), |v| boolean("cmcd", &v))
+}
+
+/// `options.analytics` of a `Player`: `None` (off) when absent, `null` or `false`;
+/// `true` for the defaults; else the options object.
+pub fn player_analytics(options: &JsValue) -> Result<Option<Analytics>, JsValue> {
+    if !options.is_object() {
+        return Ok(None);
+    }
+    match field(options, "analytics")? {
+        None => Ok(None),
+        Some(v) if v.is_null() || v.as_bool() == Some(false) => Ok(None),
+        Some(v) if v.as_bool() == Some(true) => {
+            analytics(&JsValue::UNDEFINED, "analytics.", &[]).map(Some)
+        }
+        Some(v) => analytics(&v, "analytics.", &[]).map(Some),
+    }
+}
+
+/// A `TypeError`: `option {option}: {problem}` (without `format!`'s machinery).
+pub fn bad_option(option: &str, problem: &str) -> JsValue {
+    type_error(["option ", option, ": ", problem].concat())
+}
+
+fn string(option: &str, value: &JsValue) -> Result<String, JsValue> {
+    value
+        .as_string()
+        .ok_or_else(|| bad_option(option, "expected a string"))
+}
+
+fn identifier(option: &str, value: &JsValue) -> Result<String, JsValue> {
+    let text = string(option, value)?;
+    if !is_identifier(&text) {
+        return Err(bad_option(
+            option,
+            "expected 1 to 128 printable ASCII characters",
+        ));
+    }
+    Ok(text)
+}
+
+/// A number of `option` within `[min, max]` (whole when `whole`).
+fn bounded(
+    option: &str,
+    value: &JsValue,
+    min: f64,
+    max: f64,
+    whole: bool,
+    expected: &str,
+) -> Result<f64, JsValue> {
+    let n = number(option, value)?;
+    if n >= min && n <= max && (!whole || n.fract() == 0.0) {
+        Ok(n)
+    } else {
+        Err(bad_option(option, expected))
+    }
+}
+
+/// Analytics options from `value` (`undefined`: the defaults), whose keys are named
+/// `{prefix}key` in errors; `extra` keys are allowed and left to the caller.
+pub fn analytics(value: &JsValue, prefix: &str, extra: &[&str]) -> Result<Analytics, JsValue> {
+    let mut analytics = Analytics {
+        endpoint: default_endpoint(),
+        settings: Settings::default(),
+        video_id: None,
+        video_title: None,
+        custom: Vec::new(),
+    };
+    if value.is_undefined() || value.is_null() {
+        return Ok(analytics);
+    }
+    let what = if prefix.is_empty() {
+        "options".to_string()
+    } else {
+        ["option ", prefix.trim_end_matches('.')].concat()
+    };
+    if !value.is_object() {
+        return Err(type_error(what + ": expected an object"));
+    }
+    let known: Vec<&str> = ANALYTICS_NAMES.iter().chain(extra).copied().collect();
+    check_keys(value, &what, &known)?;
+    for key in ANALYTICS_NAMES {
+        let Some(v) = field(value, key)? else {
+            continue;
+        };
+        let option = &[prefix, key].concat();
+        let settings = &mut analytics.settings;
+        match *key {
+            "endpoint" => {
+                let text = string(option, &v)?;
+                analytics.endpoint =
+                    absolute(&text).ok_or_else(|| bad_option(option, "not a URL"))?;
+            }
+            "key" => settings.key = identifier(option, &v)?,
+            "videoId" => analytics.video_id = Some(identifier(option, &v)?),
+            "videoTitle" => analytics.video_title = Some(string(option, &v)?),
+            "custom" => {
+                let Some(object) = v.dyn_ref::<Object>().filter(|_| !v.is_function()) else {
+                    return Err(bad_option(option, "expected an object"));
+                };
+                let names = Object::keys(object);
+                if names.length() as usize > MAX_CUSTOM_DIMENSIONS {
+                    return Err(bad_option(option, "at most 10 dimensions"));
+                }
+                for name in names.iter() {
+                    let dimension_value = Reflect::get(&v, &name)?;
+                    let name = name.as_string().unwrap_or_default();
+                    let dimension = &[option, ".", &name].concat();
+                    if !is_identifier(&name) {
+                        return Err(bad_option(
+                            dimension,
+                            "names are 1 to 128 printable ASCII characters",
+                        ));
+                    }
+                    let text = string(dimension, &dimension_value)?;
+                    if text.len() > MAX_TEXT_LEN {
+                        return Err(bad_option(dimension, "longer than 2048 bytes"));
+                    }
+                    analytics.custom.push((name, text));
+                }
+            }
+            "sampleRate" => {
+                settings.sample_rate = bounded(
+                    option,
+                    &v,
+                    1e-9,
+                    1.0,
+                    false,
+                    "expected a number above 0 and at most 1",
+                )?;
+            }
+            "flushIntervalMs" => {
+                settings.flush_interval_ms = bounded(
+                    option,
+                    &v,
+                    100.0,
+                    1e9,
+                    false,
+                    "expected a number of milliseconds from 100",
+                )?;
+            }
+            _ => {
+                settings.max_queue = bounded(
+                    option,
+                    &v,
+                    1.0,
+                    1e5,
+                    true,
+                    "expected a whole number from 1 to 100000",
+                )? as usize;
+            }
+        }
+    }
+    Ok(analytics)
 }

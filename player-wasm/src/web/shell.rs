@@ -21,10 +21,13 @@ use web_sys::{AbortController, HtmlVideoElement, MediaSource};
 
 use super::fetch;
 use super::sink::{Finished, Op, Sink, StartError, describe};
+use super::telemetry::{Reporter, random_id};
 use crate::engine::{
-    Action, AppendFailure, Engine, ErrorKind, Event, Input, MediaSnapshot, RequestId, RequestKind,
-    TrackId,
+    Action, AppendFailure, CmcdSession, Engine, ErrorKind, Event, Input, MediaSnapshot, RequestId,
+    RequestKind, TrackId,
 };
+use crate::qoe::tracker::PlayerTracker;
+use protocol::EventKind;
 
 /// Longest wait between two looks at the media element (seconds), whatever the engine's
 /// next deadline: stalls and the playhead are noticed within it.
@@ -114,7 +117,9 @@ fn pump(shared: &Rc<Shared>) {
             }
             shell.settle(shared);
             shell.schedule_timer();
-            std::mem::take(&mut shell.events)
+            let events = std::mem::take(&mut shell.events);
+            shell.report(&events);
+            events
         };
         if events.is_empty() {
             if shared.inbox.borrow().is_empty() {
@@ -204,6 +209,14 @@ pub struct Shell {
     timer_callback: Option<Closure<dyn FnMut()>>,
     element_listeners: Vec<(&'static str, Callback)>,
     destroyed: bool,
+    /// Analytics, when on.
+    reporter: Option<Reporter>,
+    /// The engine's events as beacon events.
+    tracker: PlayerTracker,
+    /// CMCD on requests (`Some`, with the content id), or off.
+    cmcd: Option<Option<String>>,
+    /// The playhead at the last look while not seeking (where a seek started from).
+    position: f64,
 }
 
 /// Seconds on the page's monotonic clock.
@@ -238,6 +251,10 @@ impl Shell {
                 timer_callback: None,
                 element_listeners: Vec::new(),
                 destroyed: false,
+                reporter: None,
+                tracker: PlayerTracker::default(),
+                cmcd: None,
+                position: 0.0,
             }),
             inbox: RefCell::new(VecDeque::new()),
             active: RefCell::new(SmallMap::new()),
@@ -269,6 +286,52 @@ impl Shell {
         }));
     }
 
+    /// Turns analytics (`reporter`) and CMCD (`cmcd`: `Some(content id)`) on.
+    pub fn set_telemetry(&mut self, reporter: Option<Reporter>, cmcd: Option<Option<String>>) {
+        self.reporter = reporter;
+        self.cmcd = cmcd;
+    }
+
+    /// A new view for a new source: a new id (the CMCD session id too), the previous
+    /// view ended.
+    fn begin_view(&mut self) {
+        let id = random_id();
+        if let Some(cid) = &self.cmcd {
+            self.engine.set_cmcd(Some(CmcdSession {
+                sid: id.clone(),
+                cid: cid.clone(),
+            }));
+        }
+        self.tracker = PlayerTracker::default();
+        if let Some(reporter) = &self.reporter {
+            reporter.start_view(id, self.video.current_time());
+        }
+    }
+
+    /// Records what `events` mean for the view, and a heartbeat when one is due.
+    fn report(&mut self, events: &[Event]) {
+        let Some(reporter) = &self.reporter else {
+            return;
+        };
+        let pt = self.video.current_time();
+        for event in events {
+            if let Some(kind) = self.tracker.engine_event(event) {
+                reporter.record(pt, kind);
+            }
+        }
+        reporter.tick(pt, || {
+            let stats = self.engine.stats();
+            let quality = self.video.get_video_playback_quality();
+            EventKind::Heartbeat {
+                bitrate: self.tracker.bitrate(),
+                buffer_s: Some(stats.buffer_ahead_s),
+                bandwidth_bps: Some(stats.bandwidth_estimate_bps),
+                dropped_frames: quality.dropped_video_frames() as u64,
+                total_frames: quality.total_video_frames() as u64,
+            }
+        });
+    }
+
     fn feed(&mut self, input: Input) {
         self.engine.handle(now(), input);
     }
@@ -282,6 +345,9 @@ impl Shell {
             quality.total_video_frames() as u64,
         );
         let scale = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        if !video.seeking() {
+            self.position = video.current_time();
+        }
         let snapshot = MediaSnapshot {
             current_time: video.current_time(),
             paused: video.paused(),
@@ -301,10 +367,15 @@ impl Shell {
     fn handle(&mut self, shared: &Rc<Shared>, note: Note) {
         match note {
             Note::Input(Input::Load { url }) => {
+                self.begin_view();
                 self.reset_media();
                 self.read_mimes.clear();
                 self.attach_sink();
                 self.feed(Input::Load { url });
+            }
+            Note::Input(Input::Seek { position }) => {
+                self.tracker.seek(self.video.current_time());
+                self.feed(Input::Seek { position });
             }
             Note::Input(input) => self.feed(input),
             Note::Fetched(id, input) => {
@@ -348,12 +419,31 @@ impl Shell {
                     self.report_decode_error(track, request);
                 }
             }
-            Note::Element(name) => self.on_element_event(name),
+            Note::Element(name) => {
+                self.on_element_event(name);
+                // The engine sees the change now, not at the next look (stall and seek
+                // times to the event, as analytics measure them).
+                if !matches!(name, "timeupdate" | "resize" | "ratechange") {
+                    self.snapshot_media();
+                }
+            }
             Note::Timer => self.feed(Input::Timer),
         }
     }
 
     fn on_element_event(&mut self, name: &str) {
+        let kind = match name {
+            "play" => self.tracker.play(),
+            "pause" => self.tracker.pause(self.video.ended()),
+            "seeking" => {
+                self.tracker.seek(self.position);
+                None
+            }
+            _ => None,
+        };
+        if let (Some(reporter), Some(kind)) = (&self.reporter, kind) {
+            reporter.record(self.video.current_time(), kind);
+        }
         match name {
             "waiting" => self.waiting = true,
             "playing" | "pause" | "ended" | "seeking" => self.waiting = false,
@@ -734,6 +824,9 @@ impl Shell {
             return;
         }
         self.destroyed = true;
+        if let Some(reporter) = self.reporter.take() {
+            reporter.close(Some(self.video.current_time()));
+        }
         self.engine.stop();
         for (_, controller) in self.fetches.drain() {
             controller.abort();
