@@ -44,6 +44,9 @@ const STALL = 'stall=8s,at=0.5,match=seg_003';
 const WAIT = 45_000;
 // Startup and rebuffer durations from the beacons against the page's own measurement.
 const TOLERANCE_MS = 100;
+// A link of 8 Mbit/s that all but stops from 7 s to 17 s of the session: with 4 s of
+// buffer allowed, playback runs dry in the middle of it (a stall forced through /shaped/).
+const OUTAGE_TRACE = '0 8\n7 8\n7.001 0.02\n17 0.02\n17.001 8\n600 8\n';
 
 let collector;
 let browser;
@@ -140,9 +143,12 @@ before(
     installPage(path.join(media, 'telemetry'));
     encode(bin, path.join(media, 'short'), SHORT_S);
     db = path.join(work, 'analytics.db');
+    const traces = path.join(work, 'traces');
+    fs.mkdirSync(traces);
+    fs.writeFileSync(path.join(traces, 'outage'), OUTAGE_TRACE);
     collector = await startCollector(
       bin,
-      ['--media', media, '--db', `sqlite://${db}`, '--log', 'info'],
+      ['--media', media, '--traces', traces, '--db', `sqlite://${db}`, '--log', 'info'],
       path.join(ARTIFACTS, 'telemetry-collector.log'),
     );
     const health = await get(`${collector.base}/healthz`);
@@ -430,3 +436,56 @@ test('Monitor with hls.js reports what the page measured, like our player on the
     await finish(p);
   }
 });
+
+for (const who of ['ours', 'hls.js']) {
+  test(`through /shaped/ with a stall, ${who === 'ours' ? 'our player' : 'hls.js with Monitor'} gives one view whose startup and rebuffering match the page within ${TOLERANCE_MS} ms; the dashboard draws it`, { timeout: 150_000 }, async () => {
+    const p = await openPage(`shaped-${who}`);
+    const videoId = `shaped-${who}-${Date.now()}`;
+    const src = `/shaped/outage/${videoId.replace(/[^A-Za-z0-9_-]/g, '-')}/short/master.m3u8`;
+    try {
+      await p.page.evaluate(
+        ([who, src, videoId]) => {
+          if (who === 'ours') {
+            e2e.ours(src, { maxBufferSeconds: 4, analytics: { videoId } });
+          } else {
+            e2e.hlsjs(src, { videoId }, { maxBufferLength: 4, maxMaxBufferLength: 4 });
+          }
+        },
+        [who, src, videoId],
+      );
+      await waitIn(p, 'the end', () => document.getElementById('video').ended, null, 120_000);
+      const measured = await p.page.evaluate(() => e2e.measured());
+      await p.page.evaluate(() => {
+        e2e.monitor?.detach();
+        e2e.player?.destroy();
+      });
+      const { view } = await waitForView(videoId, hasEnd, `the view of ${who}`);
+      const stalled = measured.rebuffers.reduce((x, y) => x + y, 0);
+      const show = `view ${JSON.stringify(view)}\nmeasured ${JSON.stringify(measured)}`;
+      assert.ok(measured.rebuffers.length >= 1, `the outage should run playback dry: ${show}`);
+      assert.ok(Math.abs(view.startup_ms - measured.startupMs) <= TOLERANCE_MS, `startup: ${show}`);
+      assert.equal(view.rebuffer_count, measured.rebuffers.length, `rebuffer count: ${show}`);
+      assert.ok(Math.abs(view.rebuffer_ms - stalled) <= TOLERANCE_MS, `rebuffer duration: ${show}`);
+      // The dashboard's page for this view, and the overview listing it.
+      const dash = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      try {
+        await dash.goto(`${collector.base}/dashboard/view.html?id=${encodeURIComponent(view.view_id)}&token=demo`);
+        await dash.waitForFunction(
+          (id) => document.body.innerText.includes(id) && document.querySelector('canvas') !== null,
+          view.view_id,
+          { timeout: WAIT },
+        );
+        await dash.waitForTimeout(500);
+        const name = who === 'ours' ? 'ours' : 'hlsjs';
+        await dash.screenshot({ path: path.join(ARTIFACTS, `dashboard-view-shaped-${name}.png`), fullPage: true });
+        await dash.goto(`${collector.base}/dashboard?token=demo`);
+        await dash.waitForFunction((v) => document.body.innerText.includes(v), videoId, { timeout: WAIT });
+        await dash.screenshot({ path: path.join(ARTIFACTS, `dashboard-shaped-${name}.png`), fullPage: true });
+      } finally {
+        await dash.close();
+      }
+    } finally {
+      await finish(p);
+    }
+  });
+}

@@ -37,9 +37,9 @@ const e2e = {
     player.load(src);
   },
 
-  /** hls.js playing `src`, with a Monitor given `monitorOptions` (and the instance). */
-  hlsjs(src, monitorOptions) {
-    const hls = new window.Hls({ enableWorker: false });
+  /** hls.js (with `config`) playing `src`, with a Monitor given `monitorOptions` (and the instance). */
+  hlsjs(src, monitorOptions, config = {}) {
+    const hls = new window.Hls(Object.assign({ enableWorker: false }, config));
     e2e.hls = hls;
     e2e.monitor = Monitor.attach(video, Object.assign({ hls }, monitorOptions));
     hls.on(window.Hls.Events.MANIFEST_PARSED, () => {
