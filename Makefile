@@ -14,7 +14,7 @@ DEMO_ADDR ?= 127.0.0.1:8080
 # The shared development trace sets join the demo's own when ../shared is there.
 DEMO_SHARED_TRACES = $(foreach set,$(TRACE_SETS),$(if $(wildcard $(SHARED)/traces/$(set)),--traces $(SHARED)/traces/$(set)))
 
-.PHONY: wasm demo lab-demo test deps system-deps toolchain lint unit wasm-check wasm-test e2e lab lab-timing bench bench-origin bench-startup \
+.PHONY: wasm demo lab-demo test deps system-deps toolchain lint unit wasm-check wasm-test e2e lab lab-timing bench bench-origin bench-startup bench-transmux \
 	fuzz inspect-fixtures clean
 
 ## The product on one machine: installs what is missing, builds the player package,
@@ -134,7 +134,17 @@ bench-startup: deps wasm
 	$(CARGO) build --release -p collector
 	node tests/bench/startup.mjs
 
-## Fuzzes playlist parsing and the beacon decoder (nightly + cargo-fuzz), FUZZ_SECONDS each.
+## Transmux throughput in Node (MB of TS per second): our wasm transmuxer (transmux/pkg,
+## built first by transmux/build.sh) against mux.js and hls.js's transmuxer, on a 30 s
+## 1080p ~6 Mbit/s TS segment set encoded once by ffmpeg; 9 alternating runs, medians, and
+## the module's gzip size beside mux.js's (BENCHMARKS.md, "Transmuxer"; JSON in
+## tests/bench/results/transmux.json).
+bench-transmux: deps toolchain
+	bash transmux/build.sh
+	node tests/bench/transmux.mjs
+
+## Fuzzes playlist parsing, the beacon decoder and the TS/packed-audio transmuxer (nightly +
+## cargo-fuzz), FUZZ_SECONDS each.
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	mkdir -p player-wasm/fuzz/corpus/playlist
@@ -142,6 +152,8 @@ fuzz:
 	cd player-wasm/fuzz && $(CARGO) +nightly fuzz run playlist -- -max_total_time=$(FUZZ_SECONDS)
 	mkdir -p protocol/fuzz/corpus/beacon
 	cd protocol/fuzz && $(CARGO) +nightly fuzz run beacon corpus/beacon seeds -- -max_total_time=$(FUZZ_SECONDS)
+	SHARED=$(abspath $(SHARED)) bash transmux/fuzz/seed.sh
+	cd transmux/fuzz && $(CARGO) +nightly fuzz run demux corpus/demux -- -max_total_time=$(FUZZ_SECONDS) -max_len=32768
 
 ## Parses every playlist in ../shared/fixtures and prints one JSON line per file.
 inspect-fixtures:
