@@ -3,6 +3,11 @@
 //! plays. Both are plain static files with the origin's HTTP semantics (validators,
 //! ranges), always revalidated. The analysts' dashboard of the same directory
 //! (`web-demo/dashboard/`) is served at `/dashboard` ([`crate::dashboard`]).
+//!
+//! The pages' third-party scripts come from the npm packages `make deps` installs into
+//! `web-demo/node_modules/` (`npm ci` of `web-demo/package-lock.json`): `/demo/vendor/`
+//! serves exactly the files of [`VENDOR_FILES`] from there (hls.js for the comparison
+//! page, uPlot for the charts), and nothing else of `node_modules/` is reachable.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,10 +23,19 @@ use crate::origin::OriginError;
 use crate::origin::respond::{self, CachePolicy};
 use crate::origin::store::{CacheLimits, MediaStore};
 
-/// The demo pages and the player package, each optional.
+/// The files `/demo/vendor/{name}` serves: name, and path under `web-demo/node_modules/`.
+pub const VENDOR_FILES: [(&str, &str); 3] = [
+    ("hls.min.js", "hls.js/dist/hls.min.js"),
+    ("uPlot.iife.min.js", "uplot/dist/uPlot.iife.min.js"),
+    ("uPlot.min.css", "uplot/dist/uPlot.min.css"),
+];
+
+/// The demo pages, their vendored libraries and the player package, each optional.
 pub struct Pages {
     pages: Option<MediaStore>,
+    vendor: Option<MediaStore>,
     package: Option<MediaStore>,
+    vendor_dir: PathBuf,
     package_dir: PathBuf,
     dashboard: Arc<Dashboard>,
 }
@@ -34,9 +48,12 @@ impl Pages {
             total_bytes: 8 << 20,
             max_file_bytes: 4 << 20,
         };
+        let vendor_dir = pages.join("node_modules");
         Pages {
             pages: MediaStore::new(pages, limits).ok(),
+            vendor: MediaStore::new(&vendor_dir, limits).ok(),
             package: MediaStore::new(package, limits).ok(),
+            vendor_dir,
             package_dir: package.to_path_buf(),
             dashboard: Arc::new(Dashboard::new(pages)),
         }
@@ -49,6 +66,15 @@ async fn page(
     headers: HeaderMap,
     UrlPath(path): UrlPath<String>,
 ) -> Result<Response, OriginError> {
+    if let Some(name) = path.strip_prefix("vendor/") {
+        return vendor(&pages, &method, &headers, name).await;
+    }
+    if path == "node_modules" || path.starts_with("node_modules/") {
+        return Err(OriginError::NotFound(format!(
+            "/demo/{path}: the pages' libraries are served as /demo/vendor/{{{}}}",
+            vendor_names().join(",")
+        )));
+    }
     let (store, path) = match path.strip_prefix("pkg/") {
         Some(rest) => {
             let store = pages.package.as_ref().ok_or_else(|| {
@@ -74,6 +100,37 @@ async fn page(
     };
     let file = store.open(&path).await?;
     Ok(respond::reply(&method, &headers, (&*file).into(), CachePolicy::Revalidate).into_response())
+}
+
+fn vendor_names() -> Vec<&'static str> {
+    VENDOR_FILES.iter().map(|(name, _)| *name).collect()
+}
+
+/// `/demo/vendor/{name}`: one of [`VENDOR_FILES`] from `web-demo/node_modules/`.
+async fn vendor(
+    pages: &Pages,
+    method: &Method,
+    headers: &HeaderMap,
+    name: &str,
+) -> Result<Response, OriginError> {
+    let Some((_, path)) = VENDOR_FILES.iter().find(|(known, _)| *known == name) else {
+        return Err(OriginError::NotFound(format!(
+            "/demo/vendor/{name} (only {})",
+            vendor_names().join(", ")
+        )));
+    };
+    let missing = || {
+        OriginError::NotFound(format!(
+            "{} is not installed: run `make deps` (npm ci in web-demo)",
+            pages.vendor_dir.join(path).display()
+        ))
+    };
+    let store = pages.vendor.as_ref().ok_or_else(missing)?;
+    let file = store.open(path).await.map_err(|error| match error {
+        OriginError::NotFound(_) => missing(),
+        other => other,
+    })?;
+    Ok(respond::reply(method, headers, (&*file).into(), CachePolicy::Revalidate).into_response())
 }
 
 /// The `/demo/` routes, and the dashboard's (`/dashboard`).

@@ -513,3 +513,62 @@ fn demo_pages_and_the_player_package() {
     assert!(String::from_utf8_lossy(&missing.body).contains("make wasm"));
     assert_eq!(raw_get(&server.addr, "/demo/../secret.txt").status, 403);
 }
+
+#[test]
+fn demo_vendor_serves_only_the_named_library_files() {
+    let tree = MediaTree::new();
+    let pages = tree.dir.path().join("pages");
+    let modules = pages.join("node_modules");
+    for (dir, file, text) in [
+        ("hls.js/dist", "hls.min.js", "var Hls = 1;"),
+        ("hls.js/dist", "hls.js", "var Hls = 2;"),
+        ("uplot/dist", "uPlot.iife.min.js", "var uPlot = 1;"),
+        ("uplot/dist", "uPlot.min.css", ".uplot {}"),
+    ] {
+        std::fs::create_dir_all(modules.join(dir)).unwrap();
+        std::fs::write(modules.join(dir).join(file), text).unwrap();
+    }
+    std::fs::write(pages.join("index.html"), "<!doctype html>").unwrap();
+    let server = Server::start(&tree.root(), &["--demo", pages.to_str().unwrap()]);
+    for (target, body, content_type) in [
+        ("/demo/vendor/hls.min.js", "var Hls = 1;", "text/javascript"),
+        (
+            "/demo/vendor/uPlot.iife.min.js",
+            "var uPlot = 1;",
+            "text/javascript",
+        ),
+        ("/demo/vendor/uPlot.min.css", ".uplot {}", "text/css"),
+    ] {
+        let reply = raw_get(&server.addr, target);
+        assert_eq!(reply.status, 200, "{target}");
+        assert!(
+            reply
+                .header("content-type")
+                .unwrap()
+                .starts_with(content_type),
+            "{target}"
+        );
+        assert_eq!(String::from_utf8_lossy(&reply.body), body, "{target}");
+    }
+    // Nothing else of node_modules, by any path.
+    for target in [
+        "/demo/vendor/hls.js",
+        "/demo/vendor/hls.js/dist/hls.js",
+        "/demo/node_modules/hls.js/dist/hls.js",
+        "/demo/node_modules/uplot/dist/uPlot.min.css",
+        "/demo/node_modules",
+    ] {
+        let reply = raw_get(&server.addr, target);
+        assert_eq!(reply.status, 404, "{target}");
+        assert!(
+            String::from_utf8_lossy(&reply.body).contains("/demo/vendor/"),
+            "{target}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+    // A package that is not installed says how to install it.
+    std::fs::remove_file(modules.join("hls.js/dist/hls.min.js")).unwrap();
+    let missing = raw_get(&server.addr, "/demo/vendor/hls.min.js");
+    assert_eq!(missing.status, 404);
+    assert!(String::from_utf8_lossy(&missing.body).contains("make deps"));
+}
