@@ -4,7 +4,12 @@
 #   2. wasm-bindgen (the CLI must equal the crate's exact version; installed if not);
 #   3. wasm-opt -Oz from the npm package `binaryen` (never Debian's wasm-opt 108, which
 #      corrupts wasm-bindgen output);
-#   4. package.json and README.md from player-wasm/npm/.
+#   4. package.json and README.md from player-wasm/npm/;
+#   5. the transmuxer (transmux/build.sh) into transmux/ with its worker
+#      (npm/transmux-worker.js), and `__wasmHlsTransmuxWorker` appended to player_wasm.js:
+#      the shell (src/web/transmux.rs) starts the worker through it, only when a stream's
+#      segments need transmuxing, at `new URL('./transmux/…', import.meta.url)` so
+#      bundlers and plain ES modules find it. fMP4 playback never loads transmux/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +41,27 @@ wasm-bindgen --target web --out-dir "$PKG" --out-name player_wasm \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$PKG/player_wasm_bg.wasm" -o "$PKG/player_wasm_bg.wasm"
 cp player-wasm/npm/package.json player-wasm/npm/README.md "$PKG/"
+
+if [ "${SKIP_TRANSMUX:-}" != 1 ]; then
+    bash transmux/build.sh
+fi
+mkdir -p "$PKG/transmux"
+cp transmux/pkg/transmux.js transmux/pkg/transmux.d.ts transmux/pkg/transmux_bg.wasm \
+    transmux/pkg/transmux_bg.wasm.d.ts player-wasm/npm/transmux-worker.js "$PKG/transmux/"
+# Resolved by the glue's import of the global `__wasmHlsTransmuxWorker` (a free
+# identifier in this module's scope).
+cat >> "$PKG/player_wasm.js" <<'JS'
+
+function __wasmHlsTransmuxWorker(onMessage) {
+    const worker = new Worker(new URL('./transmux/transmux-worker.js', import.meta.url), { type: 'module' });
+    worker.onmessage = (event) => onMessage(event.data);
+    worker.onerror = (event) => {
+        event.preventDefault();
+        onMessage({ error: `transmuxer worker: ${event.message || 'failed to load'}` });
+    };
+    return worker;
+}
+JS
 echo "build-npm: $PKG: $(wc -c < "$PKG/player_wasm_bg.wasm") bytes of wasm," \
     "$(gzip -9c "$PKG/player_wasm_bg.wasm" | wc -c) gzipped;" \
     "$(gzip -9c "$PKG/player_wasm.js" | wc -c) bytes of JS glue gzipped"

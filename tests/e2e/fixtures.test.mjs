@@ -11,6 +11,16 @@
 //   decoded (Chromium's webkit*DecodedByteCount), the playhead advancing, no fatal error.
 // - MPEG-TS and packed audio: either play the same way, or fail fast (within
 //   FAIL_FAST_MS of load) with a fatal error saying "unsupported container".
+// - MPEG-TS and packed audio again with the transmuxer forced on (`transmux: 'always'`,
+//   the Web Worker and its own wasm module): must play to the end like fMP4, with no
+//   transmuxer error, and A/V in sync within AV_SYNC_S at the end. The measure: the
+//   transmuxer's own output timeline (each reply's videoRange / audioRange, in media
+//   seconds from the source's PES timestamps); at the end of the stream the last video
+//   sample's end and the last audio sample's end must be within AV_SYNC_S. Timestamp
+//   mistakes (base decode times drifting across segments, audio durations not following
+//   the source, rollover) accumulate into exactly this difference. (The SourceBuffers
+//   cannot tell: a muxed stream has one SourceBuffer for both tracks.)
+// - fMP4 streams must never fetch the transmuxer (request interception on pkg/transmux/).
 //
 // One collector serves the fixture tree under /media/ and the test page under /demo/.
 // Results go to tests/e2e/artifacts/fixtures.json (and a table on stdout); a screenshot
@@ -23,6 +33,7 @@ import path from 'node:path';
 
 import {
   ARTIFACTS,
+  PKG_DIR,
   REPO,
   buildCollector,
   get,
@@ -42,6 +53,8 @@ const FAIL_FAST_MS = 10_000;
 const END_TOLERANCE_S = 0.5;
 // Give up on a stream whose playhead has not moved for this long (it would time out).
 const STUCK_MS = 20_000;
+// Audio and video ends of the transmuxer's output within this much at the end.
+const AV_SYNC_S = 0.1;
 // Generous bound for the page and the wasm package to come up.
 const WAIT = 45_000;
 const SAMPLE_MS = 250;
@@ -389,6 +402,33 @@ const results = [];
 
 async function openPage(name) {
   const context = await browser.newContext({ viewport: { width: 660, height: 420 } });
+  // Every request for the transmuxer's files (the worker, its glue and wasm module).
+  const transmuxRequests = [];
+  await context.route('**/pkg/transmux/**', (route) => {
+    transmuxRequests.push(route.request().url());
+    return route.continue();
+  });
+  // The transmuxer worker's replies, as the player receives them.
+  await context.addInitScript(() => {
+    window.__transmux = [];
+    const Base = window.Worker;
+    window.Worker = class extends Base {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (event) => {
+          const d = event.data ?? {};
+          window.__transmux.push({
+            request: d.request,
+            error: d.error,
+            mime: d.mime,
+            video: d.videoRange,
+            audio: d.audioRange,
+            warnings: d.warnings?.length ?? 0,
+          });
+        });
+      }
+    };
+  });
   const page = await context.newPage();
   const console = [];
   page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`));
@@ -399,7 +439,7 @@ async function openPage(name) {
   await page.waitForFunction(() => e2e.ready || e2e.initError !== null, null, { timeout: WAIT });
   const initError = await page.evaluate(() => e2e.initError);
   assert.equal(initError, null, `${name}: the wasm package did not initialise`);
-  return { name, page, context, console };
+  return { name, page, context, console, transmuxRequests };
 }
 
 /** What the element and the player look like now (decoded byte counts included). */
@@ -436,12 +476,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * Loads `stream` and watches it until it ends, fails, or stops moving. Returns the
  * samples and how it finished: 'ended' | 'fatal' | 'stuck' | 'timeout' | 'advanced' (live).
  */
-async function watch(p, stream) {
-  await p.page.evaluate((src) => {
-    const r = e2e.create();
-    if (!r.ok) throw new Error(`new Player threw ${r.name}: ${r.message}`);
-    e2e.load(src);
-  }, `/media/${stream.urlPath}`);
+async function watch(p, stream, options) {
+  await p.page.evaluate(
+    ([src, options]) => {
+      const r = e2e.create(options);
+      if (!r.ok) throw new Error(`new Player threw ${r.name}: ${r.message}`);
+      e2e.load(src);
+    },
+    [`/media/${stream.urlPath}`, options],
+  );
   const started = Date.now();
   const limit = started + (stream.duration * 2 + 60) * 1000;
   const samples = [];
@@ -537,6 +580,9 @@ before(
     work = tempDir('wasm-player-e2e-fixtures-');
     const pageDir = path.join(work, 'page');
     installOurPage(pageDir);
+    // The transmuxer's files, fetched by the player only for MPEG-TS / packed audio.
+    const transmux = path.join(PKG_DIR, 'transmux');
+    if (fs.existsSync(transmux)) fs.cpSync(transmux, path.join(pageDir, 'pkg', 'transmux'), { recursive: true });
     collector = await startCollector(
       bin,
       ['--media', FIXTURES, '--demo', pageDir, '--pkg', path.join(pageDir, 'pkg'), '--log', 'info'],
@@ -645,6 +691,9 @@ for (const stream of discovered.streams) {
       const failedAfterMs = fatal && last.loadAt !== null ? fatal.t - last.loadAt : null;
       await p.page.screenshot({ path: path.join(ARTIFACTS, `fixture-${stream.name}.png`) }).catch(() => {});
 
+      if (stream.container === 'fmp4') {
+        assert.deepEqual(p.transmuxRequests, [], `${stream.name}: fMP4 playback fetched the transmuxer`);
+      }
       if (how === 'ended' || how === 'advanced') {
         result.outcome = how === 'ended' ? 'played to the end' : 'played';
         checkPlayed(stream, samples, p);
@@ -679,6 +728,78 @@ for (const stream of discovered.streams) {
       if (result.outcome === 'played to the end' || result.outcome === 'played') {
         result.outcome = `failed checks after playing`;
       }
+      result.error = result.error ?? String(e.message).split('\n')[0];
+      throw e;
+    } finally {
+      results.push(result);
+      await p.context.close();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// The transmuxer forced on for every MPEG-TS and packed-audio stream.
+
+for (const stream of discovered.streams.filter((s) => s.container === 'ts' || s.container === 'packed-audio')) {
+  const title = `${stream.path} (${stream.container}), transmuxer forced: plays to the end, A/V in sync`;
+  test(title, { timeout: (stream.duration * 2 + 120) * 1000 }, async (t) => {
+    const p = await openPage(`${stream.name}-transmux`);
+    const result = {
+      name: `${stream.name} (transmux)`,
+      path: `${stream.path} [transmux]`,
+      container: stream.container,
+      outcome: 'error',
+      playlistDuration: stream.duration,
+      elementDuration: null,
+      finalTime: null,
+      frames: null,
+      timeMs: 0,
+      error: null,
+    };
+    try {
+      const { how, samples, started } = await watch(p, stream, { transmux: 'always' });
+      result.timeMs = Date.now() - started;
+      const last = samples.at(-1);
+      result.elementDuration = Number.isFinite(last.duration) ? last.duration : null;
+      result.finalTime = last.currentTime;
+      result.frames = last.frames;
+      const replies = await p.page.evaluate(() => window.__transmux);
+      result.replies = replies.length;
+      result.mimes = [...new Set(replies.map((r) => r.mime).filter(Boolean))];
+      const fatal = last.errors.find((e) => e.fatal);
+      result.error = fatal ? fatal.details : last.fatal;
+      await p.page.screenshot({ path: path.join(ARTIFACTS, `fixture-${stream.name}-transmux.png`) }).catch(() => {});
+      assert.ok(
+        how === 'ended' || (!stream.vod && how === 'advanced'),
+        `${stream.name} (transmux): ${how}${result.error ? `: ${result.error}` : ''} at ${last.currentTime.toFixed(2)} s\n${describe(samples, p)}`,
+      );
+      checkPlayed(stream, samples, p);
+      assert.ok(
+        p.transmuxRequests.some((u) => u.endsWith('/transmux_bg.wasm')),
+        `${stream.name}: the transmuxer's wasm module was never fetched (${JSON.stringify(p.transmuxRequests)})`,
+      );
+      const failed = replies.filter((r) => r.error);
+      assert.deepEqual(failed, [], `${stream.name}: transmuxer errors`);
+      assert.ok(replies.length > 0, `${stream.name}: no segment went through the transmuxer`);
+      const videoEnd = Math.max(...replies.map((r) => r.video?.end ?? -Infinity));
+      const audioEnd = Math.max(...replies.map((r) => r.audio?.end ?? -Infinity));
+      result.videoEnd = Number.isFinite(videoEnd) ? videoEnd : null;
+      result.audioEnd = Number.isFinite(audioEnd) ? audioEnd : null;
+      if (result.videoEnd !== null && result.audioEnd !== null) {
+        result.avOffset = result.audioEnd - result.videoEnd;
+        assert.ok(
+          Math.abs(result.avOffset) <= AV_SYNC_S,
+          `${stream.name}: audio ends ${(result.avOffset * 1000).toFixed(0)} ms from video (${audioEnd.toFixed(3)} vs ${videoEnd.toFixed(3)} s)`,
+        );
+      }
+      result.outcome = how === 'ended' ? 'played to the end' : 'played';
+      t.diagnostic(
+        `${result.outcome} transmuxed (${result.mimes.join(' + ')}): ${last.currentTime.toFixed(2)} s, ${last.frames} frames, ` +
+          `audio ${last.audioBytes} B decoded, ${replies.length} segments, A/V end offset ` +
+          (result.avOffset === undefined ? 'n/a' : `${(result.avOffset * 1000).toFixed(1)} ms`),
+      );
+    } catch (e) {
+      if (result.outcome !== 'error') result.outcome = 'failed checks after playing';
       result.error = result.error ?? String(e.message).split('\n')[0];
       throw e;
     } finally {

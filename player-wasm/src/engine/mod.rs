@@ -418,6 +418,29 @@ impl Engine {
         }
     }
 
+    /// The discontinuity sequence number of a media segment request's segment
+    /// (`EXT-X-DISCONTINUITY` count), while its playlist is loaded: a shell that
+    /// transmuxes starts a new timeline where it changes.
+    pub fn discontinuity_sequence(&self, request: &RequestKind) -> Option<u64> {
+        let RequestKind::Segment {
+            track,
+            level,
+            sequence,
+        } = *request
+        else {
+            return None;
+        };
+        let playlist = match track {
+            TrackId::Audio => self.audio.as_ref()?.playlist.as_ref()?,
+            TrackId::Main => self.levels.get(level)?.playlist.as_ref()?,
+        };
+        playlist
+            .segments
+            .iter()
+            .find(|segment| segment.sequence == sequence)
+            .map(|segment| segment.discontinuity_sequence)
+    }
+
     /// The alternate audio rendition playing, as (group id, name).
     pub fn audio_rendition(&self) -> Option<(&str, &str)> {
         self.audio

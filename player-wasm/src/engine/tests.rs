@@ -1429,3 +1429,34 @@ fn a_seek_the_element_made_on_its_own_is_a_seek_too() {
     );
     assert_eq!(engine.stats().qoe.rebuffer_count, 1);
 }
+
+#[test]
+fn segment_requests_carry_their_discontinuity_sequence() {
+    let mut origin = MapOrigin::new();
+    origin.text(
+        &format!("{BASE}ts.m3u8"),
+        "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:10\n#EXT-X-PLAYLIST-TYPE:VOD\n\
+         #EXTINF:4.0,\na.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:4.0,\nb.ts\n#EXT-X-ENDLIST\n",
+    );
+    origin.bytes(&format!("{BASE}a.ts"), 188 * 100);
+    origin.bytes(&format!("{BASE}b.ts"), 188 * 100);
+    let mut player = player(origin, 5e6, EngineConfig::default());
+    player.load(&format!("{BASE}ts.m3u8"));
+    player.run_until(20.0);
+    let sequences: Vec<(u64, Option<u64>)> = player
+        .fetches
+        .iter()
+        .filter_map(|(_, request)| match request.kind {
+            RequestKind::Segment { sequence, .. } => Some((
+                sequence,
+                player.engine.discontinuity_sequence(&request.kind),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sequences, vec![(10, Some(0)), (11, Some(1))]);
+    assert_eq!(
+        player.engine.discontinuity_sequence(&RequestKind::Manifest),
+        None
+    );
+}

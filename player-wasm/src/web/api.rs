@@ -62,6 +62,11 @@ export interface PlayerOptions {
   analytics?: boolean | AnalyticsOptions;
   /** CMCD v1 (`CMCD=` query argument) on every playlist and segment request (default true). */
   cmcd?: boolean;
+  /**
+   * MPEG-TS and packed audio to fMP4 in a Web Worker (its own wasm module, fetched only
+   * then): `auto` when the browser's MediaSource does not take them (default), `always`, `never`.
+   */
+  transmux?: "auto" | "always" | "never";
 }
 
 /** Where and how views are reported. Every option is optional. */
@@ -182,6 +187,7 @@ impl Player {
         let config = options::parse(&options, EngineConfig::default())?;
         let analytics = options::player_analytics(&options)?;
         let cmcd = options::cmcd(&options)?;
+        let transmux = options::transmux(&options)?;
         let engine = Engine::new(config).map_err(|e| js_sys::TypeError::new(&e.to_string()))?;
         let shared = Shell::create(video, engine);
         let reporter = analytics
@@ -190,7 +196,10 @@ impl Player {
         let content = analytics
             .and_then(|analytics| analytics.video_id)
             .filter(|id| id.len() <= MAX_CMCD_ID);
-        shared.with(|shell| shell.set_telemetry(reporter, cmcd.then_some(content)));
+        shared.with(|shell| {
+            shell.set_telemetry(reporter, cmcd.then_some(content));
+            shell.set_transmux(transmux);
+        });
         Ok(Player { shared })
     }
 

@@ -6,6 +6,7 @@
 //! - `fetch`: requests with streamed bodies and progress.
 //! - `sink`: the `MediaSource`, its `SourceBuffer`s and their operation queues.
 //! - `options`: the JS options object to the engine's configuration (and analytics).
+//! - `transmux`: MPEG-TS and packed audio to fMP4 in a Web Worker, when needed.
 //! - `telemetry`: sending QoE beacons (`fetch` keepalive, `sendBeacon`, page lifecycle).
 //! - [`monitor`]: `Monitor`, the same analytics for a `<video>` any other player drives.
 
@@ -22,6 +23,8 @@ pub mod shell;
 pub mod sink;
 #[doc(hidden)]
 pub mod telemetry;
+#[doc(hidden)]
+pub mod transmux;
 
 pub use api::Player;
 pub use monitor::Monitor;

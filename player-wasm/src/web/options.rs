@@ -32,6 +32,7 @@ pub const OPTION_NAMES: &[&str] = &[
     "preloadPlaylists",
     "analytics",
     "cmcd",
+    "transmux",
 ];
 
 /// The keys of `options.analytics` (and of `Monitor.attach`'s options).
@@ -229,6 +230,23 @@ pub fn cmcd(options: &JsValue) -> Result<bool, JsValue> {
         return Ok(true);
     }
     field(options, "cmcd")?.map_or(Ok(true), |v| boolean("cmcd", &v))
+}
+
+/// `options.transmux`: `"auto"` (default), `"always"` or `"never"`.
+pub fn transmux(options: &JsValue) -> Result<super::transmux::Mode, JsValue> {
+    use super::transmux::Mode;
+    if !options.is_object() {
+        return Ok(Mode::Auto);
+    }
+    let Some(value) = field(options, "transmux")? else {
+        return Ok(Mode::Auto);
+    };
+    [Mode::Auto, Mode::Always, Mode::Never]
+        .into_iter()
+        .zip(["auto", "always", "never"])
+        .find(|(_, name)| value.as_string().as_deref() == Some(*name))
+        .map(|(mode, _)| mode)
+        .ok_or_else(|| bad_option("transmux", "expected \"auto\", \"always\" or \"never\""))
 }
 
 /// `options.analytics` of a `Player`: `None` (off) when absent, `null` or `false`;

@@ -20,8 +20,9 @@ use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, HtmlVideoElement, MediaSource};
 
 use super::fetch;
-use super::sink::{Finished, Op, Sink, StartError, describe};
+use super::sink::{Finished, Op, Sink, StartError, TRANSMUX_INIT, describe};
 use super::telemetry::{Reporter, random_id};
+use super::transmux;
 use crate::engine::{
     Action, AppendFailure, CmcdSession, Engine, ErrorKind, Event, Input, MediaSnapshot, RequestId,
     RequestKind, TrackId,
@@ -67,6 +68,8 @@ pub enum Note {
     BufferError(TrackId),
     Element(&'static str),
     Timer,
+    /// A message from the transmuxer's worker.
+    Transmuxed(JsValue),
 }
 
 /// State shared by the player, its closures and its fetch tasks.
@@ -179,6 +182,9 @@ pub fn event_name(event: &Event) -> &'static str {
 /// A JS callback with no arguments, kept alive while it is registered.
 type Callback = Closure<dyn FnMut()>;
 
+/// A JS callback taking a message (the transmuxer worker's).
+type MessageCallback = Closure<dyn FnMut(JsValue)>;
+
 /// The engine in a page.
 pub struct Shell {
     pub engine: Engine,
@@ -217,6 +223,15 @@ pub struct Shell {
     cmcd: Option<Option<String>>,
     /// The playhead at the last look while not seeking (where a seek started from).
     position: f64,
+    /// When MPEG-TS and packed audio are transmuxed.
+    transmux: transmux::Mode,
+    /// The transmuxer's worker, once a track needed it, and its message callback.
+    worker: Option<(transmux::Worker, MessageCallback)>,
+    /// Per track (`TrackId as usize`), when its segments are transmuxed.
+    transmuxed: [Option<transmux::Track>; 2],
+    /// Replies of the worker for another epoch (before a new source or `MediaSource`)
+    /// are dropped.
+    epoch: u32,
 }
 
 /// Seconds on the page's monotonic clock.
@@ -255,6 +270,10 @@ impl Shell {
                 tracker: PlayerTracker::default(),
                 cmcd: None,
                 position: 0.0,
+                transmux: transmux::Mode::Auto,
+                worker: None,
+                transmuxed: [None, None],
+                epoch: 0,
             }),
             inbox: RefCell::new(VecDeque::new()),
             active: RefCell::new(SmallMap::new()),
@@ -290,6 +309,14 @@ impl Shell {
     pub fn set_telemetry(&mut self, reporter: Option<Reporter>, cmcd: Option<Option<String>>) {
         self.reporter = reporter;
         self.cmcd = cmcd;
+    }
+
+    /// Sets when MPEG-TS and packed audio are transmuxed; levels are playable when
+    /// their segments are, directly or transmuxed.
+    pub fn set_transmux(&mut self, mode: transmux::Mode) {
+        self.transmux = mode;
+        self.engine
+            .set_codec_support(Box::new(move |mime| mode.can_play(mime)));
     }
 
     /// A new view for a new source: a new id (the CMCD session id too), the previous
@@ -370,6 +397,10 @@ impl Shell {
                 self.begin_view();
                 self.reset_media();
                 self.read_mimes.clear();
+                self.transmuxed = [None, None];
+                if let Some((worker, _)) = &self.worker {
+                    transmux::reset(worker);
+                }
                 self.attach_sink();
                 self.feed(Input::Load { url });
             }
@@ -403,7 +434,10 @@ impl Shell {
                 let Some(buffer) = self.sink.as_mut().and_then(|s| s.track(track)) else {
                     return;
                 };
-                if buffer.finish().is_some() {
+                let finished = buffer.finish();
+                if finished.is_some()
+                    && !matches!(finished, Some(Finished::Appended(TRANSMUX_INIT)))
+                {
                     let ranges = buffer.buffered();
                     self.feed(Input::Buffered { track, ranges });
                     self.try_restore_position();
@@ -428,6 +462,124 @@ impl Shell {
                 }
             }
             Note::Timer => self.feed(Input::Timer),
+            Note::Transmuxed(message) => self.on_transmuxed(&message),
+        }
+    }
+
+    /// Sends a transmuxed track's segment to the worker (started on first need).
+    fn send_to_worker(
+        &mut self,
+        track: TrackId,
+        request: RequestId,
+        bytes: Uint8Array,
+        start: f64,
+    ) {
+        let kind = self.kinds.get(&request).copied();
+        let (key, start) = match kind {
+            Some(RequestKind::Segment {
+                level, sequence, ..
+            }) => (
+                Some((
+                    level,
+                    sequence,
+                    kind.and_then(|k| self.engine.discontinuity_sequence(&k)),
+                )),
+                start,
+            ),
+            // An init section (`EXT-X-MAP`): tables only, nothing to place.
+            _ => (None, f64::NAN),
+        };
+        let Some(entry) = &mut self.transmuxed[track as usize] else {
+            return;
+        };
+        let discontinuity = entry.discontinuity(key);
+        let video_only = entry.video_only;
+        if self.worker.is_none() {
+            let weak = self.weak.clone();
+            let callback = Closure::<dyn FnMut(JsValue)>::new(move |message| {
+                deliver(&weak, Note::Transmuxed(message));
+            });
+            if let Ok(worker) = transmux::start(callback.as_ref().unchecked_ref()) {
+                self.worker = Some((worker, callback));
+            }
+        }
+        let sent = self.worker.as_ref().is_some_and(|(worker, _)| {
+            transmux::push(
+                worker,
+                [
+                    track as u32,
+                    self.epoch,
+                    u32::from(discontinuity),
+                    u32::from(video_only),
+                ],
+                request.0,
+                start,
+                &bytes,
+            )
+        });
+        if !sent {
+            self.fatal("unsupported container: cannot start the transmuxer".into());
+        }
+    }
+
+    /// The worker's answer: creates the track from its MIME type, appends the init
+    /// segment when it is new, then the media.
+    fn on_transmuxed(&mut self, message: &JsValue) {
+        let field = |key| transmux::get(message, key);
+        let error = field("error").as_string();
+        let Some(request) = field("request").as_f64() else {
+            self.fatal(error.unwrap_or_default());
+            return;
+        };
+        if field("epoch").as_f64() != Some(f64::from(self.epoch)) {
+            return;
+        }
+        let request = RequestId(request as u64);
+        let track = if field("track").is_truthy() {
+            TrackId::Audio
+        } else {
+            TrackId::Main
+        };
+        if let Some(message) = error {
+            self.feed(Input::AppendFailed {
+                track,
+                request,
+                failure: AppendFailure::Decode { message },
+            });
+            return;
+        }
+        let Some(entry) = &mut self.transmuxed[track as usize] else {
+            return;
+        };
+        let created = std::mem::replace(&mut entry.created, true);
+        if !created && !self.create_track(track, field("mime").as_string().unwrap_or_default()) {
+            return;
+        }
+        if let (Some(entry), Ok(init)) = (
+            &mut self.transmuxed[track as usize],
+            field("init").dyn_into::<Uint8Array>(),
+        ) && (field("changed").is_truthy() || !entry.init_appended)
+        {
+            entry.init_appended = true;
+            self.push_op(
+                track,
+                Op::Append {
+                    request: TRANSMUX_INIT,
+                    bytes: init,
+                    start: None,
+                },
+            );
+        }
+        let start = field("start").as_f64().filter(|start| !start.is_nan());
+        if let Ok(bytes) = field("media").dyn_into::<Uint8Array>() {
+            self.push_op(
+                track,
+                Op::Append {
+                    request,
+                    bytes,
+                    start,
+                },
+            );
         }
     }
 
@@ -526,6 +678,13 @@ impl Shell {
         self.codecs_unknown.clear();
         self.early_ops.clear();
         self.bodies.clear();
+        self.epoch += 1;
+        for entry in self.transmuxed.iter_mut().flatten() {
+            *entry = transmux::Track {
+                video_only: entry.video_only,
+                ..transmux::Track::default()
+            };
+        }
         self.waiting = false;
         self.decode_reported = None;
     }
@@ -575,10 +734,15 @@ impl Shell {
                 None => self.early_ops.push((id, op)),
             }
         }
-        self.feed(Input::Buffered {
-            track,
-            ranges: Vec::new(),
-        });
+        // A transmuxed track is created after its first append was asked for: the engine
+        // counts each `Buffered` as one append done, so it hears of the track's ranges
+        // only when that append is.
+        if self.transmuxed[track as usize].is_none() {
+            self.feed(Input::Buffered {
+                track,
+                ranges: Vec::new(),
+            });
+        }
     }
 
     /// Carries out the engine's actions and starts what the buffers can take, until
@@ -602,6 +766,9 @@ impl Shell {
             for (track, failure) in failures {
                 acted = true;
                 match failure {
+                    StartError::Quota(TRANSMUX_INIT, _) | StartError::Other(TRANSMUX_INIT, _) => {
+                        self.fatal("cannot append the transmuxer's init segment".into());
+                    }
                     StartError::Quota(request, bytes) => {
                         self.bodies.insert(request, bytes);
                         self.feed(Input::AppendFailed {
@@ -654,6 +821,22 @@ impl Shell {
                 self.bodies.remove(&request);
             }
             Action::CreateTrack { track, mime } => {
+                if self.transmux.applies(&mime) {
+                    let entry = transmux::Track {
+                        video_only: track == TrackId::Main
+                            && self.engine.audio_rendition().is_some(),
+                        ..transmux::Track::default()
+                    };
+                    let recreate = self.transmuxed[track as usize].replace(entry).is_some()
+                        && self.sink.as_ref().is_some_and(|s| s.has_track(track));
+                    if recreate {
+                        // A decode error: rebuild the MediaSource at the current position.
+                        self.restore_position = Some(self.video.current_time());
+                        self.reset_media();
+                        self.attach_sink();
+                    }
+                    return;
+                }
                 if let Some(mime) = self.with_codecs(track, mime) {
                     self.create_track(track, mime);
                 }
@@ -674,6 +857,10 @@ impl Shell {
                     });
                     return;
                 };
+                if self.transmuxed[track as usize].is_some() {
+                    self.send_to_worker(track, request, bytes, start);
+                    return;
+                }
                 if let Some(at) = self.codecs_unknown.iter().position(|(t, _)| *t == track) {
                     let (_, container) = self.codecs_unknown.remove(at);
                     let probe = bytes.subarray(0, bytes.length().min(CODEC_PROBE_BYTES));
@@ -841,6 +1028,9 @@ impl Shell {
                 .remove_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
         }
         self.reset_media();
+        if let Some((worker, _)) = self.worker.take() {
+            worker.terminate();
+        }
         self.kinds.clear();
         self.events.clear();
         shared.listeners.borrow_mut().clear();

@@ -25,6 +25,10 @@ const TIMING_PREFIX_BYTES: u32 = 16 * 1024;
 /// it, offsets are kept, so small differences between tracks never shift A/V sync.
 const OFFSET_TOLERANCE_S: f64 = 1.0;
 
+/// The request of a transmuxer's init segment: its append is no segment of the engine's
+/// (its end reports no buffered ranges, and decode errors go to the media that follows).
+pub const TRANSMUX_INIT: RequestId = RequestId(u64::MAX);
+
 /// One queued operation on a track.
 pub enum Op {
     Append {
@@ -268,7 +272,9 @@ impl TrackBuffer {
                 match self.buffer.append_buffer_with_array_buffer_view(&bytes) {
                     Ok(()) => {
                         self.running = Some(Finished::Appended(request));
-                        self.last_request = Some(request);
+                        if request != TRANSMUX_INIT {
+                            self.last_request = Some(request);
+                        }
                         None
                     }
                     Err(error) => {
