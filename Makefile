@@ -143,6 +143,22 @@ bench-transmux: deps toolchain
 	bash transmux/build.sh
 	node tests/bench/transmux.mjs
 
+## Beacon ingest (wrk, 200 connections, 20-event batches): durable on SQLite against the same
+## route storing nothing (unknown key, 401) in the same run, then PostgreSQL (a throwaway
+## server); 3 rounds, medians; checks the store holds every acknowledged event once
+## (BENCHMARKS.md, "Analytics ingest").
+.PHONY: bench-ingest bench-overview
+bench-ingest: deps
+	$(CARGO) build --release -p collector
+	bash tests/bench/ingest.sh
+
+## Dashboard queries over 1,000,000 generated views (collector/examples/seed_views.rs):
+## overview, timeseries, breakdown, views and a whole dashboard refresh over 24 h, 7 d and
+## 30 d, p50/p95, on SQLite and PostgreSQL (BENCHMARKS.md, "Dashboard queries").
+bench-overview: deps
+	$(CARGO) build --release -p collector --example seed_views
+	bash tests/bench/overview.sh
+
 ## Fuzzes playlist parsing, the beacon decoder and the TS/packed-audio transmuxer (nightly +
 ## cargo-fuzz), FUZZ_SECONDS each.
 fuzz:
