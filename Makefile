@@ -14,7 +14,7 @@ DEMO_ADDR ?= 127.0.0.1:8080
 # The shared development trace sets join the demo's own when ../shared is there.
 DEMO_SHARED_TRACES = $(foreach set,$(TRACE_SETS),$(if $(wildcard $(SHARED)/traces/$(set)),--traces $(SHARED)/traces/$(set)))
 
-.PHONY: wasm demo lab-demo test deps system-deps toolchain lint unit wasm-check wasm-test e2e lab lab-timing bench bench-origin bench-startup bench-transmux \
+.PHONY: wasm demo lab-demo test deps system-deps toolchain lint unit wasm-check wasm-test e2e lab lab-timing bench bench-origin bench-startup bench-browser bench-transmux \
 	fuzz inspect-fixtures clean
 
 ## The product on one machine: installs what is missing, builds the player package,
@@ -133,6 +133,16 @@ bench-origin: deps
 bench-startup: deps wasm
 	$(CARGO) build --release -p collector
 	node tests/bench/startup.mjs
+
+## Our player (the npm package, built first; `default` ABR) against hls.js (default
+## configuration) in headless Chromium, both measured by our analytics through the
+## collector: 90 s of playback per trace through /shaped/, 8 traces drawn with a fixed seed
+## from ../shared/traces' four development sets (ARGS="--traces DIR" for another set,
+## "--seconds N"); startup, rebuffer ratio, bitrate, switches, QoE_lin per segment, means and
+## ratios (BENCHMARKS.md, "Compare"; tests/bench/results/compare.{json,png}).
+bench-browser: deps wasm
+	$(CARGO) build --release -p collector
+	node tests/bench/compare.mjs $(ARGS)
 
 ## Transmux throughput in Node (MB of TS per second): our wasm transmuxer (transmux/pkg,
 ## built first by transmux/build.sh) against mux.js and hls.js's transmuxer, on a 30 s
