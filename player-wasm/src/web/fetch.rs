@@ -155,7 +155,12 @@ async fn read_body(
                 loaded,
             },
         )) {
-            let _ = reader.cancel();
+            // The request may already be aborted, which rejects cancel(): await it so the
+            // rejection is handled here, not reported by the page as unhandled.
+            let cancelled = JsFuture::from(reader.cancel());
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = cancelled.await;
+            });
             return Ok(None);
         }
     }
