@@ -105,7 +105,9 @@ impl Default for EngineConfig {
         EngineConfig {
             abr: AbrKind::Default,
             start_level: None,
-            max_buffer_s: 30.0,
+            // 60 s: the cap the default ABR was measured with; 30 s cost it 5 % of
+            // QoE on the volatile trace sets (`abr-lab --buffer-cap`, BENCHMARKS.md).
+            max_buffer_s: 60.0,
             buffer_full_step_s: 0.5,
             back_buffer_s: Some(30.0),
             cap_level_to_player_size: false,

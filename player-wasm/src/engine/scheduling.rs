@@ -12,6 +12,10 @@ use protocol::SwitchReason;
 /// Segments that start within this of the cursor continue it (seconds).
 const CURSOR_TOLERANCE_S: f64 = 0.05;
 
+/// Alternate audio may run at least this far (seconds) past the main track's download
+/// position; one audio target duration when that is longer.
+const MIN_AUDIO_LEAD_S: f64 = 2.0;
+
 /// Where a track's segments come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
@@ -121,7 +125,30 @@ impl Engine {
             self.load_audio_playlist();
             return;
         }
+        if self.audio_too_far_ahead(index) {
+            // Woken again by the main track's next download (every input reschedules).
+            return;
+        }
         self.fetch_next_segment(index, Source::Audio, None, 0);
+    }
+
+    /// Whether the alternate audio's next segment would start more than one audio
+    /// segment past the main track's download position. Audio segments are cheap, but
+    /// fetched far ahead they take the link while the picture starves, and browsers keep
+    /// playing audio over frozen video: audio follows the main track instead.
+    fn audio_too_far_ahead(&self, index: usize) -> bool {
+        let main = &self.tracks[MAIN];
+        if main.complete || self.levels.is_empty() {
+            return false;
+        }
+        let lead = self
+            .audio
+            .as_ref()
+            .and_then(|audio| audio.playlist.as_ref())
+            .map_or(0.0, |playlist| playlist.target_duration)
+            .max(MIN_AUDIO_LEAD_S);
+        let main_end = main.cursor.max(self.position());
+        self.tracks[index].cursor >= main_end + lead - CURSOR_TOLERANCE_S
     }
 
     fn source_playlist(&self, source: Source) -> Option<&MediaPlaylist> {

@@ -178,7 +178,8 @@ fn start_level_and_manual_level() {
         start_level: Some(2),
         ..EngineConfig::default()
     };
-    let mut player = loaded(vod_origin(20), 20e6, config);
+    // Long enough that segments remain to fetch after 30 s with a full buffer.
+    let mut player = loaded(vod_origin(40), 20e6, config);
     player.run_until(1.0);
     assert_eq!(segment_fetches(&player)[0].0, 2);
     player.input(Input::SetLevel { level: Some(0) });
@@ -405,12 +406,15 @@ fn back_buffer_is_evicted() {
         back_buffer_s: Some(10.0),
         ..EngineConfig::default()
     };
-    let mut player = loaded(vod_origin(40), 20e6, config);
+    // Still downloading at 100 s, so the engine keeps getting inputs.
+    let mut player = loaded(vod_origin(60), 20e6, config);
     player.run_until(100.0);
     let buffered = player.engine.buffered(TrackId::Main);
     let position = player.media.position;
+    // Eviction runs on the next input once the cut is 2 s past the first buffered
+    // time; with a full buffer the virtual browser's inputs come once per 4 s segment.
     assert!(
-        buffered[0].start >= position - 10.0 - 2.5,
+        buffered[0].start >= position - 10.0 - 2.0 - 4.0 - 0.5,
         "{buffered:?} at {position}"
     );
     assert!(player.events.is_empty() || player.appends.len() > 10);
@@ -552,8 +556,8 @@ fn byte_ranges_are_requested_and_give_the_abr_exact_sizes() {
     assert_clean(&player);
 }
 
-#[test]
-fn alternate_audio_gets_its_own_track() {
+/// A VOD stream of one video level with an alternate audio rendition, `segments` × 4 s.
+fn alternate_audio_origin(segments: usize, video_bytes: u64) -> MapOrigin {
     let mut origin = MapOrigin::new();
     let master = "#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",DEFAULT=YES,AUTOSELECT=YES,LANGUAGE=\"en\",URI=\"audio.m3u8\"\n\
 #EXT-X-STREAM-INF:BANDWIDTH=800000,CODECS=\"avc1.4d401f,mp4a.40.2\",AUDIO=\"aud\"\nvideo.m3u8\n";
@@ -561,10 +565,10 @@ fn alternate_audio_gets_its_own_track() {
         String::from("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MAP:URI=\"v-init.mp4\"\n");
     let mut audio =
         String::from("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MAP:URI=\"a-init.mp4\"\n");
-    for segment in 0..6 {
+    for segment in 0..segments {
         video.push_str(&format!("#EXTINF:4,\nv{segment}.m4s\n"));
         audio.push_str(&format!("#EXTINF:4,\na{segment}.m4s\n"));
-        origin.bytes(&format!("{BASE}v{segment}.m4s"), 400_000);
+        origin.bytes(&format!("{BASE}v{segment}.m4s"), video_bytes);
         origin.bytes(&format!("{BASE}a{segment}.m4s"), 64_000);
     }
     video.push_str("#EXT-X-ENDLIST\n");
@@ -575,6 +579,12 @@ fn alternate_audio_gets_its_own_track() {
         .text(&format!("{BASE}audio.m3u8"), &audio)
         .bytes(&format!("{BASE}v-init.mp4"), 900)
         .bytes(&format!("{BASE}a-init.mp4"), 600);
+    origin
+}
+
+#[test]
+fn alternate_audio_gets_its_own_track() {
+    let origin = alternate_audio_origin(6, 400_000);
     let mut player = player(origin, 5e6, EngineConfig::default());
     player.load(&format!("{BASE}av.m3u8"));
     player.run_to_end(300.0);
@@ -612,6 +622,45 @@ fn alternate_audio_gets_its_own_track() {
     };
     assert_eq!(playlist_at("/video.m3u8"), playlist_at("/audio.m3u8"));
     assert_eq!(player.engine.audio_rendition(), Some(("aud", "English")));
+    assert_clean(&player);
+}
+
+#[test]
+fn alternate_audio_stays_within_a_segment_of_the_video() {
+    // 1 Mbit/s against 3.2 s of download per 4 s video segment: without a limit the
+    // small audio segments would all be fetched first, taking the link from the video.
+    let mut player = player(
+        alternate_audio_origin(12, 400_000),
+        1e6,
+        EngineConfig::default(),
+    );
+    player.load(&format!("{BASE}av.m3u8"));
+    player.run_to_end(600.0);
+    assert!(player.media.ended);
+    let mut audio_fetches = 0;
+    for (at, request) in &player.fetches {
+        let RequestKind::Segment {
+            track: TrackId::Audio,
+            sequence,
+            ..
+        } = request.kind
+        else {
+            continue;
+        };
+        audio_fetches += 1;
+        let video_end = player
+            .appends
+            .iter()
+            .filter(|append| append.track == TrackId::Main && append.at <= *at)
+            .map(|append| append.start + append.duration)
+            .fold(0.0, f64::max);
+        let audio_start = sequence as f64 * 4.0;
+        assert!(
+            audio_start < video_end + 4.0,
+            "audio segment at {audio_start} s fetched at {at:.2} s with video only to {video_end} s"
+        );
+    }
+    assert_eq!(audio_fetches, 12);
     assert_clean(&player);
 }
 
@@ -693,7 +742,12 @@ fn live_starts_behind_the_edge_reloads_and_keeps_up() {
 
 #[test]
 fn live_falls_back_into_the_window_when_it_slides_past() {
-    let mut player = player(LiveOrigin::new(), 5e6, EngineConfig::default());
+    // A buffer cap shorter than the pause, so downloading stops while paused.
+    let config = EngineConfig {
+        max_buffer_s: 30.0,
+        ..EngineConfig::default()
+    };
+    let mut player = player(LiveOrigin::new(), 5e6, config);
     player.load(&format!("{BASE}live.m3u8"));
     player.run_until(10.0);
     player.input(Input::Pause);
@@ -817,7 +871,7 @@ fn requests_without_an_answer_time_out_and_are_retried() {
 
 #[test]
 fn quota_exceeded_evicts_and_appends_again() {
-    let mut player = loaded(vod_origin(20), 20e6, EngineConfig::default());
+    let mut player = loaded(vod_origin(40), 20e6, EngineConfig::default());
     player.run_until(29.0);
     player.fail_next_append = Some(AppendFailure::QuotaExceeded);
     let appends_before = player.appends.len();
@@ -944,7 +998,7 @@ fn a_media_playlist_url_plays_as_a_single_level() {
 
 #[test]
 fn options_can_change_mid_session_and_bad_ones_are_refused() {
-    let mut player = loaded(vod_origin(20), 20e6, EngineConfig::default());
+    let mut player = loaded(vod_origin(40), 20e6, EngineConfig::default());
     player.run_until(10.0);
     let config = EngineConfig {
         abr: crate::abr::AbrKind::Bb,
@@ -953,7 +1007,8 @@ fn options_can_change_mid_session_and_bad_ones_are_refused() {
     };
     player.input(Input::SetOptions(Box::new(config)));
     assert_eq!(player.engine.abr_name(), "bb");
-    player.run_until(40.0);
+    // What was buffered under the old cap plays out first.
+    player.run_until(90.0);
     assert!(player.engine.buffer_ahead() <= 8.0 + 4.0 + 1e-9);
     let bad = EngineConfig {
         max_buffer_s: -1.0,

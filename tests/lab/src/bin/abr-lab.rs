@@ -36,6 +36,9 @@ struct Cli {
     /// Media duration of one chunk, in seconds.
     #[arg(long, default_value_t = 4.0)]
     chunk_seconds: f64,
+    /// Buffer above which the client stops fetching, in seconds (Pensieve's rules: 60).
+    #[arg(long, default_value_t = 60.0)]
+    buffer_cap: f64,
     /// Algorithm to run (default, throughput, bola, bb, robust-mpc); repeat for several.
     /// Without it, every algorithm runs.
     #[arg(long = "algo")]
@@ -108,7 +111,13 @@ fn main() -> Result<()> {
                 cli.video.display()
             )
         })?;
-    let rules = ClientRules::default();
+    if !(cli.buffer_cap.is_finite() && cli.buffer_cap >= cli.chunk_seconds) {
+        bail!("--buffer-cap must be a number of seconds no shorter than one chunk");
+    }
+    let rules = ClientRules {
+        buffer_cap_s: cli.buffer_cap,
+        ..ClientRules::default()
+    };
     for dir in &cli.traces {
         let started = Instant::now();
         let traces = Trace::load_dir(dir)?;
