@@ -68,6 +68,10 @@ pub struct EngineConfig {
     /// Level of the first segment (index into the ladder sorted by ascending bitrate);
     /// `None` lets the ABR choose.
     pub start_level: Option<usize>,
+    /// Where playback begins, in seconds from the start of the stream (negative: from
+    /// its end, like `EXT-X-START`); `None` uses the playlist's `EXT-X-START`, else the
+    /// start for VOD and the live sync point for live. Clamped to the playlist.
+    pub start_position_s: Option<f64>,
     /// Stop fetching when this much media is buffered ahead of the playhead, in seconds.
     pub max_buffer_s: f64,
     /// While the buffer is full, look again in steps of this many seconds.
@@ -105,6 +109,7 @@ impl Default for EngineConfig {
         EngineConfig {
             abr: AbrKind::Default,
             start_level: None,
+            start_position_s: None,
             // 60 s: the cap the default ABR was measured with; 30 s cost it 5 % of
             // QoE on the volatile trace sets (`abr-lab --buffer-cap`, BENCHMARKS.md).
             max_buffer_s: 60.0,
@@ -184,6 +189,17 @@ impl EngineConfig {
     /// Checks every option; the error names the first bad one.
     pub fn validate(&self) -> Result<(), ConfigError> {
         positive("maxBufferSeconds", self.max_buffer_s)?;
+        if let Some(start) = self.start_position_s
+            && !start.is_finite()
+        {
+            return Err(ConfigError {
+                option: "startPosition",
+                problem: format!(
+                    "must be a finite number of seconds, got {}",
+                    number_text(start)
+                ),
+            });
+        }
         positive("bufferFullStepSeconds", self.buffer_full_step_s)?;
         if let Some(back) = self.back_buffer_s {
             non_negative("backBufferSeconds", back)?;

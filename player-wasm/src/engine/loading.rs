@@ -502,18 +502,22 @@ impl Engine {
         self.levels[level].playlist = Some(media);
     }
 
-    /// Where playback begins: `EXT-X-START`, else 0 for VOD and the live sync point for live.
+    /// Where playback begins: the `startPosition` option, else `EXT-X-START`, else 0 for
+    /// VOD and the live sync point for live.
     fn start_position(&self, media: &MediaPlaylist) -> f64 {
-        let start_tag = media
-            .start
-            .or_else(|| self.master.as_ref().and_then(|master| master.start));
+        let offset = self.config.start_position_s.or_else(|| {
+            media
+                .start
+                .or_else(|| self.master.as_ref().and_then(|master| master.start))
+                .map(|start| start.time_offset)
+        });
         let first = media.timeline_start();
         let end = media.end();
-        if let Some(start) = start_tag {
-            let position = if start.time_offset < 0.0 {
-                end + start.time_offset
+        if let Some(offset) = offset {
+            let position = if offset < 0.0 {
+                end + offset
             } else {
-                first + start.time_offset
+                first + offset
             };
             return position.clamp(first, end.max(first));
         }

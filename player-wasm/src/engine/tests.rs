@@ -401,6 +401,47 @@ fn seeking_inside_the_buffer_keeps_it() {
 }
 
 #[test]
+fn playback_starts_where_the_option_or_ext_x_start_says() {
+    let first_fetch = |origin: MapOrigin, start: Option<f64>| {
+        let config = EngineConfig {
+            start_position_s: start,
+            ..EngineConfig::default()
+        };
+        let mut player = loaded(origin, 20e6, config);
+        player.run_to_end(600.0);
+        assert!(player.media.ended);
+        assert_clean(&player);
+        segment_fetches(&player)[0].1
+    };
+    assert_eq!(first_fetch(vod_origin(10), None), 0);
+    assert_eq!(first_fetch(vod_origin(10), Some(21.0)), 5);
+    // Negative: from the end (40 s − 8 s).
+    assert_eq!(first_fetch(vod_origin(10), Some(-8.0)), 8);
+    // Beyond either end: clamped to the playlist.
+    assert_eq!(first_fetch(vod_origin(10), Some(-1000.0)), 0);
+    // EXT-X-START in the media playlist, and the option over it.
+    let with_start_tag = || {
+        let mut origin = vod_origin(10);
+        for level in 0..3 {
+            let url = format!("{BASE}level{level}/index.m3u8");
+            let text = origin.text_of(&url).unwrap().to_owned().replace(
+                "#EXT-X-TARGETDURATION:4\n",
+                "#EXT-X-TARGETDURATION:4\n#EXT-X-START:TIME-OFFSET=12.5\n",
+            );
+            origin.text(&url, &text);
+        }
+        origin
+    };
+    assert_eq!(first_fetch(with_start_tag(), None), 3);
+    assert_eq!(first_fetch(with_start_tag(), Some(0.0)), 0);
+    let bad = EngineConfig {
+        start_position_s: Some(f64::NAN),
+        ..EngineConfig::default()
+    };
+    assert_eq!(Engine::new(bad).unwrap_err().option, "startPosition");
+}
+
+#[test]
 fn back_buffer_is_evicted() {
     let config = EngineConfig {
         back_buffer_s: Some(10.0),

@@ -44,6 +44,14 @@ impl MapOrigin {
         self
     }
 
+    /// The playlist text served at `url`, if any.
+    pub fn text_of(&self, url: &str) -> Option<&str> {
+        match self.resources.get(url) {
+            Some(Resource::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+
     /// Serves `bytes` bytes of media at `url`.
     pub fn bytes(&mut self, url: &str, bytes: u64) -> &mut Self {
         self.resources
