@@ -167,11 +167,14 @@ impl Engine {
                 .estimator
                 .has_samples()
                 .then(|| (kbps(self.estimator.estimate_bps()) + 50) / 100 * 100),
+            // From whichever media playlist arrived first: the audio rendition's may
+            // arrive, and its first segment be requested, before any level's.
             st: self
                 .levels
                 .iter()
-                .any(|level| level.playlist.is_some())
-                .then_some(if self.live { "l" } else { "v" }),
+                .find_map(|level| level.playlist.as_ref())
+                .or_else(|| self.audio.as_ref().and_then(|a| a.playlist.as_ref()))
+                .map(|playlist| if playlist.is_live() { "l" } else { "v" }),
             ot: "m",
             ..CmcdKeys::default()
         };

@@ -1405,6 +1405,48 @@ fn cmcd_rides_on_every_request_with_what_the_engine_knows() {
 }
 
 #[test]
+fn cmcd_says_vod_on_an_audio_segment_requested_before_any_level_playlist() {
+    use protocol::cmcd::StreamType;
+    let mut origin = alternate_audio_origin(6, 400_000);
+    // The video playlist fails three times and is retried with backoff: the audio's first
+    // segment goes out before any level's playlist has arrived.
+    origin.fail_next(&format!("{BASE}video.m3u8"), Some(503), 3);
+    let mut player = player(IgnoringCmcd(origin), 2e6, with_cmcd_session());
+    player.load(&format!("{BASE}av.m3u8"));
+    player.run_to_end(600.0);
+    assert!(player.media.ended);
+    let first_audio = player
+        .fetches
+        .iter()
+        .position(|(_, r)| {
+            matches!(
+                r.kind,
+                RequestKind::Segment {
+                    track: TrackId::Audio,
+                    ..
+                }
+            )
+        })
+        .unwrap();
+    let video_playlist_loaded = player
+        .events
+        .iter()
+        .find(|(_, event)| matches!(event, Event::LevelLoaded { .. }))
+        .map(|(at, _)| *at)
+        .unwrap();
+    assert!(
+        player.fetches[first_audio].0 < video_playlist_loaded,
+        "the scenario needs the audio segment first"
+    );
+    for (_, request) in &player.fetches {
+        if matches!(request.kind, RequestKind::Segment { .. }) {
+            let cmcd = cmcd_of(&request.url).unwrap();
+            assert_eq!(cmcd.st, Some(StreamType::Vod), "{}", request.url);
+        }
+    }
+}
+
+#[test]
 fn cmcd_reports_a_starved_buffer_once_and_is_off_by_default() {
     // The first segment arrives only at 3 s; playback starts on it and stalls until the
     // second one, which takes as long.
