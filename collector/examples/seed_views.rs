@@ -13,7 +13,10 @@
 //! viewend; exits before start, start failures and playback failures in plausible
 //! shares), summarised by the store's own [`ViewSummary`] exactly as ingest does, so its
 //! `views` row holds the metric columns ingest would write and `rollup_minute` holds their
-//! sums by minute, video, player, browser and OS, consistent with the views.
+//! sums by minute, video, player, browser and OS, consistent with the views. The minutes'
+//! startup histograms and titles and the hourly and daily rollups are then filled from
+//! those by the collector's own backfill ([`BACKFILL_SQL`], part of migration 2), which
+//! gives the rows ingest would have written.
 //!
 //! Dimensions: 300 videos with a skewed popularity, four players (our player, hls.js,
 //! Safari's native HLS, Shaka), browser and OS pairs in plausible shares, a custom
@@ -35,6 +38,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Parser;
 use collector::metrics::Metrics;
+use collector::store::rollup::BACKFILL_SQL;
 use collector::store::summary::{COUNTERS, ViewSummary};
 use collector::store::{Location, Store, StoreOptions};
 use protocol::{Event, EventKind, SwitchReason};
@@ -671,6 +675,9 @@ impl Sink for Sqlite {
     }
 
     async fn finish(&mut self) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(BACKFILL_SQL)?;
+        tx.commit()?;
         self.conn
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
@@ -734,8 +741,18 @@ impl Sink for Postgres {
     }
 
     async fn finish(&mut self) -> anyhow::Result<()> {
+        self.client
+            .batch_execute(&format!("BEGIN; {BACKFILL_SQL}; COMMIT"))
+            .await?;
         // One statement each: several in one string would run as one transaction.
-        for table in ["views", "rollup_minute", "batches", "events"] {
+        for table in [
+            "views",
+            "rollup_minute",
+            "rollup_hour",
+            "rollup_day",
+            "batches",
+            "events",
+        ] {
             self.client
                 .batch_execute(&format!("VACUUM ANALYZE {table}"))
                 .await?;

@@ -76,6 +76,8 @@ async fn exercise(db: &str) {
     // Retention: a view last seen "two days ago" loses its raw events, not its figures.
     let rollup_playing = "SELECT SUM(playing_ms) FROM rollup_minute WHERE property = $1";
     let before = one(&store, rollup_playing).await;
+    let daily_playing = "SELECT SUM(playing_ms) FROM rollup_day WHERE property = $1 AND dims = 0";
+    assert_eq!(one(&store, daily_playing).await, before);
     let later = now_ms() + 2 * 86_400_000;
     let keep_rollups = Retention {
         raw_days: 1,
@@ -90,6 +92,7 @@ async fn exercise(db: &str) {
         Value::Int(1)
     );
     assert_eq!(one(&store, rollup_playing).await, before);
+    assert_eq!(one(&store, daily_playing).await, before);
     // A late batch of a pruned view is kept raw; the view's figures stay as they were.
     assert_eq!(submit(&store, batch("v", 3)).await, stored);
     assert_eq!(one(&store, rollup_playing).await, before);
@@ -99,7 +102,9 @@ async fn exercise(db: &str) {
         rollup_days: 1,
     };
     prune_once(&store, all, later + 86_400_000 * 365 * 50).await;
-    assert_eq!(one(&store, &count("rollup_minute")).await, Value::Int(0));
+    for table in ["rollup_minute", "rollup_hour", "rollup_day"] {
+        assert_eq!(one(&store, &count(table)).await, Value::Int(0), "{table}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

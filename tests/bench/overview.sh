@@ -3,8 +3,9 @@
 #
 # A store is filled with VIEWS generated views spread over the last DAYS days
 # (collector/examples/seed_views.rs: realistic events summarised by the store's own code,
-# their views rows and per-minute rollups as ingest writes them), a release collector
-# serves it (retention off, so nothing moves during the run), and the query API is timed
+# their views rows and per-minute, hourly and daily rollups as ingest writes them), a
+# release collector serves it (retention off, so nothing moves during the run), and the
+# query API is timed
 # the way the dashboard calls it (`Authorization: Bearer`, gzip accepted, `from=-24h` and
 # so on) over the last 24 h, 7 d and 30 d:
 #
@@ -19,8 +20,9 @@
 # Each is requested REQUESTS times one after the other on one keep-alive connection,
 # after WARMUP unmeasured requests; p50, p95 and max of the time to the last byte of the
 # answer. The 1-minute load average is recorded before each series. The query plans of
-# the overview's sums and startup percentiles are printed (SQLite's EXPLAIN QUERY PLAN,
-# PostgreSQL's EXPLAIN ANALYZE). Then the same for PostgreSQL (a throwaway server started
+# the overview's sums and of the video breakdown's sums over the whole days of the last
+# 30 days are printed (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN ANALYZE): both
+# read rollup_day (the ragged ends of a period come from rollup_hour and rollup_minute). Then the same for PostgreSQL (a throwaway server started
 # here, as the `postgres` user when run as root).
 #
 # Environment: VIEWS (1000000), DAYS (30), REQUESTS (50), WARMUP (3), COLLECTOR_BIN
@@ -198,39 +200,43 @@ PY
     awk -F'\t' -v b="$1" '$1 == b { printf "  %-8s %-4s %-10s p50 %7.1f ms  p95 %7.1f ms  max %7.1f ms  (%s requests, load %s, %s views, percentiles %s)\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$RESULTS"
 }
 
-# The overview's two queries (sums over rollup_minute; exact startup percentiles over
-# views) as the API builds them, for the last 30 days.
-sums_sql() {
-    python3 - <<'PY'
+# Two of the API's queries as it builds them for the whole days of the last 30 days: the
+# overview's sums (dimension set 0: no dimension) and the video breakdown's (set 1).
+sums_sql() { # DIMS GROUP
+    python3 - "$1" "$2" <<'PY'
+import sys
 counters = """views events attempts started startup_count startup_ms startup_upto_250ms
 startup_upto_500ms startup_upto_750ms startup_upto_1000ms startup_upto_1500ms
 startup_upto_2000ms startup_upto_3000ms startup_upto_4000ms startup_upto_6000ms
 startup_upto_8000ms startup_upto_12000ms startup_upto_20000ms startup_over_20000ms
 rebuffer_views rebuffer_count rebuffer_ms playing_ms watch_ms played_bits bitrate_ms switches
 errors failures vsf ebvs ended exited seeks seek_ms dropped_frames total_frames
-views_with_frames scored_views score_sum""".split()
-print("SELECT " + ", ".join(f"COALESCE(SUM({c}), 0) AS {c}" for c in ["weight"] + counters)
-      + " FROM rollup_minute WHERE property = 'demo' AND minute_ms >= FROM_MS AND minute_ms < TO_MS")
+views_with_frames scored_views score_sum""".split() + [f"startup_h{k:02}" for k in range(82)]
+dims, group = sys.argv[1], sys.argv[2]
+key = f"{group} AS k, " if group else ""
+tail = f" GROUP BY {group}" if group else ""
+print(f"SELECT {key}" + ", ".join(f"COALESCE(SUM({c}), 0) AS {c}" for c in ["weight"] + counters)
+      + f" FROM rollup_day WHERE property = 'demo' AND bucket_ms >= FROM_MS AND bucket_ms < TO_MS AND dims = {dims}{tail}")
 PY
 }
-PERCENTILES_SQL="SELECT '' AS k, startup_ms, weight FROM views WHERE property = 'demo' AND minute_ms >= FROM_MS AND minute_ms < TO_MS AND startup_count = 1 ORDER BY startup_ms"
 plans() { # BACKEND
-    local to from24 from30 sums pct
-    to=$(( ($(date +%s) / 60 + 1) * 60000 ))
-    from24=$(( to - 86400000 ))
-    from30=$(( to - 30 * 86400000 ))
-    sums=$(sums_sql | sed "s/FROM_MS/$from30/; s/TO_MS/$to/")
-    pct=$(sed "s/FROM_MS/$from24/; s/TO_MS/$to/" <<<"$PERCENTILES_SQL")
-    echo "  query plans (overview: sums over 30 d; exact startup percentiles over 24 h):"
+    local to from30 sums pct
+    to=$(( $(date +%s) / 86400 * 86400000 ))
+    from30=$(( to - 29 * 86400000 ))
+    sums=$(sums_sql 0 "" | sed "s/FROM_MS/$from30/; s/TO_MS/$to/")
+    pct=$(sums_sql 1 video_id | sed "s/FROM_MS/$from30/; s/TO_MS/$to/")
+    echo "  query plans (whole days of the last 30 d: overview sums; breakdown by video):"
     if [ "$1" = sqlite ]; then
         python3 - "$WORK/views.db" "$sums" "$pct" <<'PY'
 import sqlite3, sys, time
 c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
-for name, sql in (("sums 30 d", sys.argv[2]), ("percentiles 24 h", sys.argv[3])):
+for name, sql in (("overview sums", sys.argv[2]), ("breakdown by video", sys.argv[3])):
     plan = "; ".join(r[3] for r in c.execute("EXPLAIN QUERY PLAN " + sql))
     start = time.perf_counter()
     rows = c.execute(sql).fetchall()
     print(f"    {name}: {plan} ({len(rows)} rows, {(time.perf_counter() - start) * 1000:.0f} ms in Python's sqlite3 {sqlite3.sqlite_version})")
+for table in ("rollup_minute", "rollup_hour", "rollup_day"):
+    print(f"    {table}: {c.execute(f'SELECT COUNT(*) FROM {table}').fetchone()[0]} rows")
 PY
     else
         for q in "$sums" "$pct"; do

@@ -18,8 +18,8 @@
 //!
 //! Where the rows come from:
 //!
-//! - `video`, `player`, `browser`, `os`: the per-minute rollups (fast at any size); a
-//!   video's `label` is its title;
+//! - `video`, `player`, `browser`, `os`: the rollups (fast at any size); a video's
+//!   `label` is its title;
 //! - `custom.NAME`: the `views` rows (each view's custom dimensions), at most
 //!   [`MAX_VIEWS_READ`] views in scope; views without the dimension form the row `""`;
 //! - `rendition`: the raw events of the views in scope ([`super::timeline`]), at most
@@ -44,7 +44,7 @@ use super::kpi::{
     DEFINITIONS, Kpis, Percentiles, SUMS_WIDTH, Sums, columns_sql, metric_names, number, round,
 };
 use super::params::{Format, Scope, custom_name};
-use super::query::{self, PercentileMode, key_text};
+use super::query::{self, GroupBy, PercentileMode, Reads, key_text};
 use super::timeline::{self, Rendition};
 use super::{Api, Request, json_response};
 use crate::store::{Store, Value};
@@ -113,6 +113,9 @@ struct Rows {
     totals: Sums,
     total_kpis: Kpis,
     mode: PercentileMode,
+    /// The rows' percentiles are still to be read from the rollups' histograms (only for
+    /// the rows shown, unless they are sorted by a percentile).
+    pending: bool,
 }
 
 fn share(part: f64, whole: f64) -> Option<f64> {
@@ -161,8 +164,16 @@ pub async fn handle(
         "failures" => 1,
         _ => 2,
     };
-    let mut rows: Vec<(Row, [Option<f64>; 4])> = result
-        .rows
+    let pending = match &by {
+        By::Column(column) if result.pending => Some(*column),
+        _ => None,
+    };
+    let mut result_rows = result.rows;
+    let by_percentile = matches!(sort, "startup_p50_ms" | "startup_p95_ms");
+    if let Some(column) = pending.filter(|_| by_percentile) {
+        fill_percentiles(&api.store, &scope, column, &mut result_rows).await?;
+    }
+    let mut rows: Vec<(Row, [Option<f64>; 4])> = result_rows
         .into_iter()
         .map(|row| {
             let s = shares(&row.sums, &result.totals);
@@ -198,6 +209,13 @@ pub async fn handle(
     });
     let total_rows = rows.len();
     rows.truncate(limit as usize);
+    if let Some(column) = pending.filter(|_| !by_percentile) {
+        let mut shown: Vec<Row> = rows.iter().map(|(row, _)| row.clone()).collect();
+        fill_percentiles(&api.store, &scope, column, &mut shown).await?;
+        for ((row, _), filled) in rows.iter_mut().zip(shown) {
+            *row = filled;
+        }
+    }
 
     if request.format == Format::Csv {
         let mut header = vec!["value", "label", "impact_pct"];
@@ -253,38 +271,48 @@ pub async fn handle(
     })))
 }
 
-/// Rows from the rollups, grouped by `column`.
-async fn by_column(store: &Store, scope: &Scope, column: &str) -> Result<Rows, ApiError> {
-    let groups = query::grouped(store, scope, column).await?;
-    let (percentiles, mode) = query::percentiles_for(store, scope, Some(column), &groups).await?;
+/// Rows from the rollups, grouped by `column`. Their startup percentiles are exact when
+/// the scope holds few startups; otherwise they are left to [`fill_percentiles`] (the
+/// histograms are most of a rollup row: they are read for the rows shown only).
+async fn by_column(store: &Store, scope: &Scope, column: &'static str) -> Result<Rows, ApiError> {
+    let group = GroupBy::Column(column);
+    let reads = Reads {
+        histogram: false,
+        title: column == "video_id",
+        all_counters: false,
+    };
+    let groups = query::read_rollups(store, scope, Some(group), None, reads).await?;
     let mut totals = Sums::default();
-    for (_, sums) in &groups {
-        totals.add(sums);
+    for grouped in groups.values() {
+        totals.add(&grouped.sums);
     }
-    let total_percentiles = match mode {
+    let mode = PercentileMode::for_startups(totals.startups());
+    let (percentiles, total_percentiles) = match mode {
         PercentileMode::Exact if totals.startups() > 0 => {
-            query::exact_percentiles(store, scope, None)
+            let per_group =
+                query::exact_percentiles(store, scope, Some(&group.views_sql())).await?;
+            let total = query::exact_percentiles(store, scope, None)
                 .await?
                 .remove("")
-                .unwrap_or_default()
+                .unwrap_or_default();
+            (per_group, total)
         }
-        PercentileMode::Exact => Percentiles::default(),
-        PercentileMode::Histogram => Percentiles::histogram(&totals),
-    };
-    let titles = if column == "video_id" {
-        video_titles(store, scope).await?
-    } else {
-        HashMap::new()
+        PercentileMode::Exact => (HashMap::new(), Percentiles::default()),
+        PercentileMode::Histogram => {
+            let total = query::total(store, scope).await?;
+            totals.histogram = total.histogram;
+            (HashMap::new(), Percentiles::histogram(&totals))
+        }
     };
     let rows = groups
         .into_iter()
-        .map(|(value, sums)| {
+        .map(|(value, grouped)| {
             let p = percentiles.get(&value).copied().unwrap_or_default();
             Row {
-                label: titles.get(&value).filter(|t| !t.is_empty()).cloned(),
-                kpis: Kpis::of(&sums, p),
+                label: Some(grouped.title).filter(|t| !t.is_empty()),
+                kpis: Kpis::of(&grouped.sums, p),
                 value,
-                sums,
+                sums: grouped.sums,
             }
         })
         .collect();
@@ -293,26 +321,39 @@ async fn by_column(store: &Store, scope: &Scope, column: &str) -> Result<Rows, A
         total_kpis: Kpis::of(&totals, total_percentiles),
         totals,
         mode,
+        pending: mode == PercentileMode::Histogram,
     })
 }
 
-/// Each video's title (the latest non-empty one its views carried).
-async fn video_titles(store: &Store, scope: &Scope) -> Result<HashMap<String, String>, ApiError> {
-    let mut params = Vec::new();
-    let condition = scope.condition("", &mut params);
-    let sql =
-        format!("SELECT video_id, MAX(video_title) FROM views WHERE {condition} GROUP BY video_id");
-    let rows = store.query(&sql, &params).await?;
-    Ok(rows
-        .rows
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r.first()?.as_str()?.to_string(),
-                r.get(1)?.as_str()?.to_string(),
-            ))
-        })
-        .collect())
+/// Reads the startup histograms of `rows` (grouped by `column`) and sets their
+/// percentiles from them.
+async fn fill_percentiles(
+    store: &Store,
+    scope: &Scope,
+    column: &'static str,
+    rows: &mut [Row],
+) -> Result<(), ApiError> {
+    let keys: Vec<String> = rows.iter().map(|r| r.value.clone()).collect();
+    let reads = Reads {
+        histogram: true,
+        title: false,
+        all_counters: false,
+    };
+    let read = query::read_rollups(
+        store,
+        scope,
+        Some(GroupBy::Column(column)),
+        Some(&keys),
+        reads,
+    )
+    .await?;
+    for row in rows {
+        if let Some(grouped) = read.get(&row.value) {
+            row.sums.histogram = grouped.sums.histogram;
+        }
+        row.kpis = Kpis::of(&row.sums, Percentiles::histogram(&row.sums));
+    }
+    Ok(())
 }
 
 /// Refuses a scope holding more than `max` views for a breakdown that reads each one.
@@ -360,6 +401,7 @@ impl Groups {
             total_kpis: Kpis::of(&self.totals, Percentiles::exact(&all)),
             totals: self.totals,
             mode: PercentileMode::Exact,
+            pending: false,
         }
     }
 }

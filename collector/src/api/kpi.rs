@@ -14,17 +14,27 @@
 //!
 //! Startup percentiles are nearest-rank ([`percentile`]) over the views' startup times
 //! when a scope holds at most [`EXACT_PERCENTILE_LIMIT`] views with one; beyond, they are
-//! estimated from the rollups' startup-time histogram ([`histogram_percentile`]: linear
-//! within the bucket holding the rank), which is approximate. Responses say which
-//! (`"percentiles": "exact" | "histogram"`).
+//! estimated from the rollups' fine startup-time histogram ([`histogram_percentile`]:
+//! the bin holding the nearest rank, linear within it), without reading the views.
+//! Responses say which (`"percentiles": "exact" | "histogram"`).
+//!
+//! The estimate's error: the bins are log-spaced, eight per doubling
+//! ([`crate::store::rollup::STARTUP_BINS_MS`]), and the nearest-rank value lies in the
+//! bin the estimate is taken from, so between 64 ms and 65,536 ms the estimate is within
+//! one bin width of it, at most 9.7 % of the value (2^(1/8) − 1 = 9.05 %, a little more
+//! where bounds are rounded to whole milliseconds); below 64 ms within 64 ms; above
+//! 65,536 ms the estimate is 65,536 ("at least"). The histogram counts views unweighted,
+//! like the other sums (see sampling above).
 
 use serde::Serialize;
 
 use crate::store::Value;
+use crate::store::rollup::{BINS, HISTOGRAM, bin_bounds};
 use crate::store::summary::{COUNTERS, STARTUP_BUCKETS_MS};
 
-/// Most views with a startup time for which percentiles are computed exactly.
-pub const EXACT_PERCENTILE_LIMIT: i64 = 100_000;
+/// Most views with a startup time for which percentiles are computed exactly (reading
+/// each view's startup time); beyond, from the rollups' histogram.
+pub const EXACT_PERCENTILE_LIMIT: i64 = 2_000;
 
 /// Which direction of a figure is good news.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -211,11 +221,13 @@ pub fn metric_names() -> Vec<&'static str> {
     DEFINITIONS.iter().map(|d| d.name).collect()
 }
 
-/// Sums of the metric columns over some views: `weight` and each of [`COUNTERS`].
+/// Sums of the metric columns over some views: `weight`, each of [`COUNTERS`] and, from
+/// the rollups, the startup-time histogram ([`HISTOGRAM`]; zero when summed from views).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sums {
     pub weight: f64,
     pub counters: [i64; COUNTERS.len()],
+    pub histogram: [i64; BINS],
 }
 
 impl Default for Sums {
@@ -223,9 +235,22 @@ impl Default for Sums {
         Sums {
             weight: 0.0,
             counters: [0; COUNTERS.len()],
+            histogram: [0; BINS],
         }
     }
 }
+
+/// [`sums_sql`] followed by the histogram's sums: what [`Sums::from_rollup_row`] reads.
+pub fn rollup_sums_sql() -> String {
+    let histogram: Vec<String> = HISTOGRAM
+        .iter()
+        .map(|c| format!("COALESCE(SUM({c}), 0) AS {c}"))
+        .collect();
+    format!("{}, {}", sums_sql(""), histogram.join(", "))
+}
+
+/// Columns [`rollup_sums_sql`] selects.
+pub const ROLLUP_WIDTH: usize = SUMS_WIDTH + BINS;
 
 /// `COALESCE(SUM(weight), 0) AS weight, COALESCE(SUM(views), 0) AS views, …` for a
 /// SELECT list, in the order [`Sums::from_row`] reads.
@@ -236,6 +261,45 @@ pub fn sums_sql(prefix: &str) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The counters the reported figures and the breakdown's shares are computed from: what
+/// a wide rollup read needs ([`figures_sql`]); the others are only summed for the store.
+pub const FIGURE_COUNTERS: [&str; 21] = [
+    "views",
+    "attempts",
+    "startup_count",
+    "startup_ms",
+    "ebvs",
+    "vsf",
+    "failures",
+    "rebuffer_ms",
+    "rebuffer_count",
+    "watch_ms",
+    "playing_ms",
+    "played_bits",
+    "bitrate_ms",
+    "switches",
+    "score_sum",
+    "scored_views",
+    "dropped_frames",
+    "total_frames",
+    "seek_ms",
+    "seeks",
+    "errors",
+];
+
+/// Like [`sums_sql`] for `weight` and [`FIGURE_COUNTERS`] only, in the order
+/// [`Sums::from_figures_row`] reads.
+pub fn figures_sql() -> String {
+    std::iter::once("weight")
+        .chain(FIGURE_COUNTERS)
+        .map(|c| format!("COALESCE(SUM({c}), 0) AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Columns [`figures_sql`] selects.
+pub const FIGURES_WIDTH: usize = FIGURE_COUNTERS.len() + 1;
 
 /// The plain column list `weight, views, …` (one view's values), same order.
 pub fn columns_sql(prefix: &str) -> String {
@@ -270,9 +334,40 @@ impl Sums {
             .map_or(0, |i| self.counters[i])
     }
 
+    /// Reads [`FIGURES_WIDTH`] values (weight, then [`FIGURE_COUNTERS`]); the other
+    /// counters stay 0.
+    pub fn from_figures_row(values: &[Value]) -> Sums {
+        let mut sums = Sums {
+            weight: values.first().and_then(Value::as_f64).unwrap_or(0.0),
+            ..Sums::default()
+        };
+        for (name, value) in FIGURE_COUNTERS.iter().zip(values.iter().skip(1)) {
+            if let Some(i) = COUNTERS.iter().position(|c| c == name) {
+                sums.counters[i] = value.as_i64().unwrap_or(0);
+            }
+        }
+        sums
+    }
+
+    /// Reads [`ROLLUP_WIDTH`] values: [`Sums::from_row`]'s, then the histogram.
+    pub fn from_rollup_row(values: &[Value]) -> Sums {
+        let mut sums = Sums::from_row(values);
+        for (slot, value) in sums
+            .histogram
+            .iter_mut()
+            .zip(values.iter().skip(SUMS_WIDTH))
+        {
+            *slot = value.as_i64().unwrap_or(0);
+        }
+        sums
+    }
+
     pub fn add(&mut self, other: &Sums) {
         self.weight += other.weight;
         for (a, b) in self.counters.iter_mut().zip(other.counters) {
+            *a += b;
+        }
+        for (a, b) in self.histogram.iter_mut().zip(other.histogram) {
             *a += b;
         }
     }
@@ -282,7 +377,8 @@ impl Sums {
         self.get("startup_count")
     }
 
-    /// The startup-time histogram: counts of [`STARTUP_BUCKETS_MS`] and the overflow.
+    /// The coarse startup-time histogram: counts of [`STARTUP_BUCKETS_MS`] and the
+    /// overflow (the fine one is [`Sums::histogram`]).
     pub fn startup_histogram(&self) -> Vec<i64> {
         STARTUP_BUCKETS_MS
             .iter()
@@ -319,12 +415,12 @@ impl Percentiles {
         }
     }
 
-    /// Estimates from the startup-time histogram of `sums`.
+    /// Estimates from the fine startup-time histogram of `sums`.
     pub fn histogram(sums: &Sums) -> Percentiles {
-        let counts = sums.startup_histogram();
+        let counts = &sums.histogram[..];
         Percentiles {
-            p50_ms: histogram_percentile(&counts, 50.0),
-            p95_ms: histogram_percentile(&counts, 95.0),
+            p50_ms: histogram_percentile(counts, 50.0),
+            p95_ms: histogram_percentile(counts, 95.0),
         }
     }
 }
@@ -343,9 +439,10 @@ pub fn percentile(sorted: &[(f64, f64)], total: f64, p: f64) -> Option<f64> {
     sorted.last().map(|&(value, _)| value)
 }
 
-/// Percentile `p` estimated from bucket counts ([`STARTUP_BUCKETS_MS`] upper bounds and
-/// an overflow bucket): the bucket holding nearest rank `⌈p % × n⌉`, interpolated
-/// linearly inside it; in the overflow bucket, its lower bound (20 s: "at least").
+/// Percentile `p` estimated from the fine histogram's counts (bins of
+/// [`crate::store::rollup::STARTUP_BINS_MS`] and the overflow): the bin holding nearest
+/// rank `⌈p % × n⌉`, interpolated linearly inside it; in the overflow bin, its lower
+/// bound (65,536 ms: "at least"). See the module's doc for the error bound.
 pub fn histogram_percentile(counts: &[i64], p: f64) -> Option<f64> {
     let total: i64 = counts.iter().sum();
     if total <= 0 {
@@ -353,19 +450,23 @@ pub fn histogram_percentile(counts: &[i64], p: f64) -> Option<f64> {
     }
     let rank = ((p / 100.0) * total as f64).ceil().max(1.0);
     let mut before = 0.0;
-    for (i, &count) in counts.iter().enumerate() {
+    let mut last = None;
+    for (k, &count) in counts.iter().enumerate() {
         let count = count as f64;
+        let (lower, upper) = bin_bounds(k);
         if count > 0.0 && before + count >= rank {
-            let Some(&upper) = STARTUP_BUCKETS_MS.get(i) else {
-                return STARTUP_BUCKETS_MS.last().map(|&b| b as f64);
+            let Some(upper) = upper else {
+                return Some(lower as f64);
             };
-            let lower = if i == 0 { 0 } else { STARTUP_BUCKETS_MS[i - 1] };
             let fraction = (rank - before) / count;
             return Some(lower as f64 + fraction * (upper - lower) as f64);
         }
+        if count > 0.0 {
+            last = Some(upper.unwrap_or(lower) as f64);
+        }
         before += count;
     }
-    STARTUP_BUCKETS_MS.last().map(|&b| b as f64)
+    last
 }
 
 /// The reported figures of some views.
@@ -563,19 +664,35 @@ mod tests {
     }
 
     #[test]
-    fn histogram_percentiles_interpolate_within_the_bucket() {
-        // 10 views ≤ 250 ms, 10 in (250, 500].
-        let mut counts = vec![0; STARTUP_BUCKETS_MS.len() + 1];
-        counts[0] = 10;
+    fn histogram_percentiles_interpolate_within_the_bin() {
+        use crate::store::rollup::{STARTUP_BINS_MS, startup_bin};
+        // 10 views in (64, 70] ms, 10 in (70, 76].
+        let mut counts = vec![0; BINS];
         counts[1] = 10;
-        assert_eq!(histogram_percentile(&counts, 50.0), Some(250.0));
-        assert_eq!(
-            histogram_percentile(&counts, 95.0),
-            Some(250.0 + 0.9 * 250.0)
-        );
-        counts[STARTUP_BUCKETS_MS.len()] = 100;
-        assert_eq!(histogram_percentile(&counts, 95.0), Some(20_000.0));
-        assert_eq!(histogram_percentile(&[0; 13], 50.0), None);
+        counts[2] = 10;
+        assert_eq!(histogram_percentile(&counts, 50.0), Some(70.0));
+        assert_eq!(histogram_percentile(&counts, 95.0), Some(70.0 + 0.9 * 6.0));
+        counts[BINS - 1] = 100;
+        assert_eq!(histogram_percentile(&counts, 95.0), Some(65_536.0));
+        assert_eq!(histogram_percentile(&[0; BINS], 50.0), None);
+
+        // Against exact nearest rank over spread-out startup times: within the bound.
+        let mut times: Vec<i64> = (0..5_000).map(|i| 80 + (i * i) % 20_000).collect();
+        times.sort();
+        let mut counts = vec![0; BINS];
+        for &t in &times {
+            counts[startup_bin(t)] += 1;
+        }
+        let sorted: Vec<(f64, f64)> = times.iter().map(|&t| (t as f64, 1.0)).collect();
+        for p in [1.0, 10.0, 50.0, 90.0, 95.0, 99.0] {
+            let exact = percentile(&sorted, sorted.len() as f64, p).unwrap();
+            let estimate = histogram_percentile(&counts, p).unwrap();
+            assert!(
+                (estimate - exact).abs() <= 0.097 * exact,
+                "p{p}: {estimate} against {exact}"
+            );
+        }
+        assert_eq!(STARTUP_BINS_MS.len() + 1, BINS);
     }
 
     #[test]
@@ -587,6 +704,9 @@ mod tests {
 
     #[test]
     fn every_counter_named_here_exists() {
+        for name in FIGURE_COUNTERS {
+            assert!(COUNTERS.contains(&name), "{name}");
+        }
         for name in [
             "startup_count",
             "startup_ms",

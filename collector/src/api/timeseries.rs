@@ -1,5 +1,6 @@
 //! `GET /api/v1/timeseries?metric=…&interval=minute|hour|day`: KPIs per time bucket,
-//! from `rollup_minute` (a view counts in the bucket of the minute it started in).
+//! from the rollups (a view counts in the bucket of the minute it started in; hours and
+//! days are read from the hourly and daily rollups where they are whole).
 //!
 //! `metric` is a comma-separated list of [`super::kpi::DEFINITIONS`] names, or `all`
 //! (the default). `interval` defaults to `auto`: minutes up to 6 hours, hours up to 7
@@ -27,7 +28,7 @@ use super::csv::{Cell, Table};
 use super::error::ApiError;
 use super::kpi::{Kpis, Percentiles, Sums, metric_names, number};
 use super::params::{Format, Scope, names};
-use super::query;
+use super::query::{self, GroupBy};
 use super::time::{self, DAY_MS, HOUR_MS, MINUTE_MS};
 use super::{Api, Request, json_response};
 
@@ -50,15 +51,6 @@ pub fn interval_ms(interval: &str, scope: &Scope) -> (&'static str, i64) {
                 ("day", DAY_MS)
             }
         }
-    }
-}
-
-/// The SQL expression of a bucket's start over a table with `minute_ms`.
-fn bucket_sql(size: i64) -> String {
-    if size == MINUTE_MS {
-        "minute_ms".to_string()
-    } else {
-        format!("(minute_ms / {size}) * {size}")
     }
 }
 
@@ -86,10 +78,10 @@ pub async fn handle(
             ),
         ));
     }
-    let key = bucket_sql(size);
-    let groups = query::grouped(&api.store, &scope, &key).await?;
+    let key = GroupBy::Bucket(size);
+    let groups = query::grouped(&api.store, &scope, key).await?;
     let (percentiles, mode) =
-        query::percentiles_for(&api.store, &scope, Some(&key), &groups).await?;
+        query::percentiles_for(&api.store, &scope, Some(key), &groups).await?;
     let by_bucket: HashMap<String, Sums> = groups.into_iter().collect();
     let times: Vec<i64> = (0..points).map(|i| first + i * size).collect();
     let kpis: Vec<Kpis> = times

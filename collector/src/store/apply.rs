@@ -4,8 +4,10 @@
 //! For each batch: its idempotence row (a retry of an acknowledged batch finds it and
 //! changes nothing), its events, then its view's row is locked (upsert), the view's
 //! metrics recomputed from all its events so far ([`ViewSummary`]), and the difference
-//! with what the view contributed before goes to the rollups. So a view is counted once
-//! however its batches arrive, and concurrent collectors on one PostgreSQL agree.
+//! with what the view contributed before goes to the rollups (its minute's row, and its
+//! hour's and day's rows in each dimension set of [`super::rollup`]). So a view is
+//! counted once in each rollup table however its batches arrive, and concurrent
+//! collectors on one PostgreSQL agree.
 //!
 //! The writer keeps the events of recently active views ([`ViewCache`]) so that most
 //! recomputations read nothing back: a cached list is used only when its length equals
@@ -22,6 +24,7 @@ use std::sync::LazyLock;
 use protocol::{Batch, Event};
 
 use super::StoreError;
+use super::rollup::{ALL, BINS, DIMENSIONS, Grain, HISTOGRAM, SETS, startup_bin};
 use super::summary::{COUNTERS, ViewSummary};
 use super::value::Value;
 
@@ -85,7 +88,8 @@ static UPSERT_VIEW: LazyLock<String> = LazyLock::new(|| {
            THEN excluded.last_seen_ms ELSE views.last_seen_ms END, \
          client_dropped = CASE WHEN excluded.client_dropped > views.client_dropped \
            THEN excluded.client_dropped ELSE views.client_dropped END \
-         RETURNING pruned, minute_ms, video_id, player, browser, os, sample_rate, weight, {}",
+         RETURNING pruned, minute_ms, video_id, player, browser, os, sample_rate, weight, {}, \
+         video_title",
         COUNTERS.join(", ")
     )
 });
@@ -103,21 +107,60 @@ static UPDATE_VIEW: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-static UPSERT_ROLLUP: LazyLock<String> = LazyLock::new(|| {
-    let placeholders: Vec<String> = (1..=7 + COUNTERS.len()).map(|i| format!("${i}")).collect();
-    let sets: Vec<String> = std::iter::once("weight")
+/// The rollup upsert of each table: adds a delta to a row (creating it), keeps the
+/// greatest title.
+static UPSERT_ROLLUP: LazyLock<[String; 3]> = LazyLock::new(|| Grain::ALL.map(upsert_rollup));
+
+fn upsert_rollup(grain: Grain) -> String {
+    let table = grain.table();
+    let keys: Vec<&str> = match grain {
+        Grain::Minute => vec![
+            "minute_ms",
+            "property",
+            "video_id",
+            "player",
+            "browser",
+            "os",
+        ],
+        Grain::Hour | Grain::Day => vec![
+            "bucket_ms",
+            "property",
+            "dims",
+            "video_id",
+            "player",
+            "browser",
+            "os",
+        ],
+    };
+    let metrics: Vec<&str> = std::iter::once("weight")
         .chain(COUNTERS)
-        .map(|c| format!("{c} = rollup_minute.{c} + excluded.{c}"))
+        .chain(HISTOGRAM.iter().map(String::as_str))
         .collect();
+    let columns: Vec<&str> = keys
+        .iter()
+        .copied()
+        .chain(std::iter::once("video_title"))
+        .chain(metrics.iter().copied())
+        .collect();
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    let sets: Vec<String> = std::iter::once(format!(
+        "video_title = CASE WHEN excluded.video_title > {table}.video_title \
+         THEN excluded.video_title ELSE {table}.video_title END"
+    ))
+    .chain(
+        metrics
+            .iter()
+            .map(|c| format!("{c} = {table}.{c} + excluded.{c}")),
+    )
+    .collect();
     format!(
-        "INSERT INTO rollup_minute (minute_ms, property, video_id, player, browser, os, weight, {}) \
-         VALUES ({}) ON CONFLICT (minute_ms, property, video_id, player, browser, os) \
-         DO UPDATE SET {}",
-        COUNTERS.join(", "),
+        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+        columns.join(", "),
         placeholders.join(", "),
+        keys.join(", "),
         sets.join(", ")
     )
-});
+}
 
 /// A batch ready for the writer: its events already serialised (by the request's task,
 /// not the writer's).
@@ -176,28 +219,97 @@ impl ViewCache {
     }
 }
 
-/// A rollup row's key: minute, property, video, player, browser, OS.
-type RollupKey = (i64, String, String, String, String, String);
+/// A rollup row's key: table, bucket, property, dimension set, video, player, browser, OS
+/// (dimensions outside the set are ''; the minute table's set is [`ALL`]).
+type RollupKey = (Grain, i64, String, u32, String, String, String, String);
 
 #[derive(Debug, Clone, Default)]
 struct Delta {
     weight: f64,
     counters: Vec<i64>,
+    histogram: Vec<i64>,
+    title: String,
 }
 
 impl Delta {
-    fn add(&mut self, sign: i64, weight: f64, counters: &[i64]) {
+    fn add(&mut self, sign: i64, weight: f64, counters: &[i64], bin: Option<usize>, title: &str) {
         if self.counters.is_empty() {
             self.counters = vec![0; COUNTERS.len()];
+            self.histogram = vec![0; BINS];
         }
         self.weight += sign as f64 * weight;
         for (sum, value) in self.counters.iter_mut().zip(counters) {
             *sum += sign * value;
         }
+        if let Some(bin) = bin {
+            self.histogram[bin] += sign;
+        }
+        if title > self.title.as_str() {
+            self.title = title.to_string();
+        }
     }
 
     fn is_zero(&self) -> bool {
-        self.weight == 0.0 && self.counters.iter().all(|&c| c == 0)
+        self.weight == 0.0
+            && self.counters.iter().all(|&c| c == 0)
+            && self.histogram.iter().all(|&c| c == 0)
+    }
+}
+
+/// Where `startup_count` and `startup_ms` are among [`COUNTERS`].
+static STARTUP_COUNT: LazyLock<usize> = LazyLock::new(|| counter("startup_count"));
+static STARTUP_MS: LazyLock<usize> = LazyLock::new(|| counter("startup_ms"));
+
+fn counter(name: &str) -> usize {
+    COUNTERS.iter().position(|c| *c == name).unwrap_or(0)
+}
+
+/// One view's contribution (`sign` 1) or its removal (-1), at `minute`, to every rollup
+/// row it counts in: its minute's, and its hour's and day's in each dimension set.
+struct Contribution<'a> {
+    property: &'a str,
+    /// video, player, browser, OS.
+    dims: [&'a str; 4],
+    title: &'a str,
+    minute: i64,
+    weight: f64,
+    counters: &'a [i64],
+}
+
+impl Contribution<'_> {
+    fn add_to(&self, sign: i64, deltas: &mut BTreeMap<RollupKey, Delta>) {
+        let bin = (self.counters.get(*STARTUP_COUNT) == Some(&1))
+            .then(|| startup_bin(self.counters.get(*STARTUP_MS).copied().unwrap_or(0)));
+        let mut add = |grain: Grain, set: u32| {
+            let dim = |i: usize| {
+                if set & DIMENSIONS[i].1 != 0 {
+                    self.dims[i].to_string()
+                } else {
+                    String::new()
+                }
+            };
+            let title = if set & 1 != 0 { self.title } else { "" };
+            let key = (
+                grain,
+                grain.bucket(self.minute),
+                self.property.to_string(),
+                set,
+                dim(0),
+                dim(1),
+                dim(2),
+                dim(3),
+            );
+            deltas
+                .entry(key)
+                .or_default()
+                .add(sign, self.weight, self.counters, bin, title);
+        };
+        add(Grain::Minute, ALL);
+        for grain in [Grain::Hour, Grain::Day] {
+            for set in SETS {
+                add(grain, set);
+            }
+        }
     }
 }
 
@@ -281,7 +393,7 @@ pub(crate) async fn apply_group<T: Tx>(
     for (batches, rows) in views.iter().zip(&locked) {
         let row = rows
             .first()
-            .filter(|row| row.len() == 8 + COUNTERS.len())
+            .filter(|row| row.len() == 9 + COUNTERS.len())
             .ok_or_else(|| StoreError::Encode("the view upsert returned no row".into()))?;
         if row[0].as_i64() == Some(1) {
             // Its raw events are gone (retention): its contribution stays as it was.
@@ -326,23 +438,28 @@ pub(crate) async fn apply_group<T: Tx>(
         let Some(summary) = ViewSummary::of(&events) else {
             continue;
         };
-        let dims = |i: usize| row[i].as_str().unwrap_or_default().to_string();
-        let rollup = |minute: i64| (minute, key.0.clone(), dims(2), dims(3), dims(4), dims(5));
+        let dims = |i: usize| row[i].as_str().unwrap_or_default();
+        let title = row[8 + COUNTERS.len()].as_str().unwrap_or_default();
+        let contribution = |minute: i64, weight: f64, counters| Contribution {
+            property: &key.0,
+            dims: [dims(2), dims(3), dims(4), dims(5)],
+            title,
+            minute,
+            weight,
+            counters,
+        };
+        let old: Vec<i64> = row[8..8 + COUNTERS.len()]
+            .iter()
+            .map(|v| v.as_i64().unwrap_or(0))
+            .collect();
         if let Some(minute) = row[1].as_i64() {
-            let old: Vec<i64> = row[8..].iter().map(|v| v.as_i64().unwrap_or(0)).collect();
             let weight = row[7].as_f64().unwrap_or(0.0);
-            deltas
-                .entry(rollup(minute))
-                .or_default()
-                .add(-1, weight, &old);
+            contribution(minute, weight, &old).add_to(-1, &mut deltas);
         }
         let sample_rate = row[6].as_f64().filter(|r| *r > 0.0).unwrap_or(1.0);
         let weight = 1.0 / sample_rate;
         let counters = summary.counters();
-        deltas
-            .entry(rollup(summary.minute_ms()))
-            .or_default()
-            .add(1, weight, &counters);
+        contribution(summary.minute_ms(), weight, &counters).add_to(1, &mut deltas);
         let mut update = vec![
             Value::from(key.0.as_str()),
             Value::from(key.1.as_str()),
@@ -357,25 +474,31 @@ pub(crate) async fn apply_group<T: Tx>(
     }
     tx.query_many(&UPDATE_VIEW, &updates).await?;
 
-    // 7. The rollups, in key order.
-    let rollups: Vec<Vec<Value>> = deltas
-        .into_iter()
-        .filter(|(_, delta)| !delta.is_zero())
-        .map(|((minute, property, video, player, browser, os), delta)| {
-            let mut row: Vec<Value> = vec![
-                minute.into(),
-                property.into(),
-                video.into(),
-                player.into(),
-                browser.into(),
-                os.into(),
-                delta.weight.into(),
-            ];
-            row.extend(delta.counters.iter().map(|&c| Value::Int(c)));
-            row
-        })
-        .collect();
-    tx.query_many(&UPSERT_ROLLUP, &rollups).await?;
+    // 7. The rollups, in key order (minutes, hours, days).
+    let mut rollups: [Vec<Vec<Value>>; 3] = Default::default();
+    for ((grain, bucket, property, set, video, player, browser, os), delta) in deltas {
+        if delta.is_zero() {
+            continue;
+        }
+        let mut row: Vec<Value> = vec![bucket.into(), property.into()];
+        if grain != Grain::Minute {
+            row.push(Value::Int(i64::from(set)));
+        }
+        row.extend([
+            video.into(),
+            player.into(),
+            browser.into(),
+            os.into(),
+            delta.title.into(),
+            delta.weight.into(),
+        ]);
+        row.extend(delta.counters.iter().map(|&c| Value::Int(c)));
+        row.extend(delta.histogram.iter().map(|&c| Value::Int(c)));
+        rollups[grain as usize].push(row);
+    }
+    for (sql, rows) in UPSERT_ROLLUP.iter().zip(&rollups) {
+        tx.query_many(sql, rows).await?;
+    }
     Ok(outcomes)
 }
 
@@ -482,11 +605,22 @@ pub(crate) async fn prune_views<T: Tx>(
     Ok(views.len())
 }
 
-/// Deletes rollup rows of minutes before `before_ms`.
+/// Deletes rollup rows of minutes before `before_ms`, and hourly and daily rows of
+/// hours and days that ended by then (a bucket goes once all its minutes are gone).
 pub(crate) async fn prune_rollups<T: Tx>(tx: &mut T, before_ms: i64) -> Result<u64, StoreError> {
-    tx.execute(
-        "DELETE FROM rollup_minute WHERE minute_ms < $1",
-        &[Value::Int(before_ms)],
-    )
-    .await
+    let mut deleted = tx
+        .execute(
+            "DELETE FROM rollup_minute WHERE minute_ms < $1",
+            &[Value::Int(before_ms)],
+        )
+        .await?;
+    for grain in [Grain::Hour, Grain::Day] {
+        deleted += tx
+            .execute(
+                &format!("DELETE FROM {} WHERE bucket_ms <= $1", grain.table()),
+                &[Value::Int(before_ms.saturating_sub(grain.size_ms()))],
+            )
+            .await?;
+    }
+    Ok(deleted)
 }

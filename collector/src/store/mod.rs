@@ -8,7 +8,9 @@
 //!   kept for `--retention-days` after the view's last batch;
 //! - `views`: one row per view, its dimensions and its metrics so far ([`summary`]);
 //! - `rollup_minute`: the views' metrics summed by minute and dimension (property, video,
-//!   player, browser, OS), maintained on ingest, kept longer.
+//!   player, browser, OS), maintained on ingest, kept longer; `rollup_hour` and
+//!   `rollup_day` the same by hour and by day for a few dimension sets, written in the
+//!   same transaction, so queries over long periods read few rows ([`rollup`]).
 //!
 //! Writes go through a queue to one writer per store, which commits every batch waiting
 //! in one transaction ([`writer`]'s group commit); [`Store::submit`] returns once the
@@ -18,6 +20,7 @@
 mod apply;
 mod postgres;
 mod retention;
+pub mod rollup;
 mod sqlite;
 pub mod summary;
 pub mod value;
@@ -37,8 +40,17 @@ use writer::Job;
 use crate::metrics::Metrics;
 
 /// The schema's versions: (version, name, SQL), applied in order.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("migrations/0001_init.sql")),
+    (
+        2,
+        "coarse_rollups",
+        concat!(
+            include_str!("migrations/0002_coarse_rollups.sql"),
+            include_str!("migrations/rollups_backfill.sql")
+        ),
+    ),
+];
 
 const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \
      (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)";
