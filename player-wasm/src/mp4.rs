@@ -164,7 +164,7 @@ fn sample_entry_codec(kind: [u8; 4], entry: &[u8], mut offset: usize) -> Option<
             .ok()?,
         _ => kind,
     };
-    let fourcc = String::from_utf8_lossy(&kind).into_owned();
+    let fourcc = crate::small_str::from_utf8_lossy(&kind);
     let codec = match &kind {
         b"avc1" | b"avc2" | b"avc3" | b"avc4" => child(children, b"avcC")
             .and_then(|c| c.get(1..4))

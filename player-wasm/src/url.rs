@@ -510,7 +510,7 @@ fn decode(text: &str, plus_is_space: bool) -> String {
         }
         index += 1;
     }
-    String::from_utf8_lossy(&decoded).into_owned()
+    crate::small_str::from_utf8_lossy(&decoded)
 }
 
 #[cfg(test)]

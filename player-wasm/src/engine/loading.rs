@@ -519,7 +519,7 @@ impl Engine {
             } else {
                 first + offset
             };
-            return position.clamp(first, end.max(first));
+            return position.max(first).min(end.max(first));
         }
         if media.is_live() {
             (end - self.config.live_sync_target_durations * media.target_duration).max(first)

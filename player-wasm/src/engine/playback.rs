@@ -102,7 +102,7 @@ impl Engine {
             return;
         }
         let (first, last) = self.seekable_range();
-        let target = position.clamp(first, last.max(first));
+        let target = position.max(first).min(last.max(first));
         let buffered_everywhere = self
             .tracks
             .iter()

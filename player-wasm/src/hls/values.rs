@@ -23,12 +23,24 @@ pub(crate) fn decimal_float(text: &str) -> Result<f64, Reason> {
     if digits == 0 || dots > 1 || digits + dots != text.len() {
         return Err("expected a non-negative decimal number");
     }
-    let value: f64 = text.parse().map_err(|_| "expected a decimal number")?;
+    let value = decimal_value(text).ok_or("expected a decimal number")?;
     if value.is_finite() {
         Ok(value)
     } else {
         Err("too large")
     }
+}
+
+/// The value of ASCII digits with at most one `.` (at least one digit), correctly
+/// rounded; infinite when too large. In the browser, JS's `parseFloat` (correctly rounded
+/// too: it gives the same value for such text): core's float parser would bring some 15 KB
+/// of code and tables into the package.
+fn decimal_value(text: &str) -> Option<f64> {
+    #[cfg(target_arch = "wasm32")]
+    let value = Some(js_sys::parse_float(text)).filter(|value| !value.is_nan());
+    #[cfg(not(target_arch = "wasm32"))]
+    let value = text.parse().ok();
+    value
 }
 
 /// `signed-decimal-floating-point`: a decimal float with an optional leading `-` (or `+`).
@@ -135,7 +147,7 @@ fn time_of_day(text: &str) -> Option<(f64, &str)> {
             if digits == 0 {
                 return None;
             }
-            let fraction: f64 = format!("0.{}", &after_dot[..digits]).parse().ok()?;
+            let fraction = decimal_value(&["0.", &after_dot[..digits]].concat())?;
             (fraction, &after_dot[digits..])
         }
         None => (0.0, rest),

@@ -148,14 +148,14 @@ fn substitute_line(
         } if name != DEFINE => value,
         _ => return Ok(None),
     };
-    if !substitutable.contains("{$") {
+    if !crate::small_str::contains(substitutable, "{$") {
         return Ok(None);
     }
     let prefix = &line[..line.len() - substitutable.len()];
     let mut out = String::with_capacity(line.len());
     out.push_str(prefix);
     let mut rest = substitutable;
-    while let Some(start) = rest.find("{$") {
+    while let Some(start) = crate::small_str::find(rest, "{$") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         match reference_name(after) {

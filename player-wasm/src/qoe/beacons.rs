@@ -150,7 +150,7 @@ pub fn hex_id(words: &[u64]) -> String {
 /// Browser (name and major version) and operating system, from a user agent string
 /// (Chromium's reduced one still names both).
 pub fn browser_and_os(user_agent: &str) -> (Option<String>, Option<String>) {
-    let has = |token: &str| user_agent.contains(token);
+    let has = |token: &str| crate::small_str::contains(user_agent, token);
     let os = if has("Windows") {
         Some("Windows")
     } else if has("Android") {
@@ -177,7 +177,7 @@ pub fn browser_and_os(user_agent: &str) -> (Option<String>, Option<String>) {
     ]
     .iter()
     .find_map(|(token, name)| {
-        let at = user_agent.find(token)? + token.len();
+        let at = crate::small_str::find(user_agent, token)? + token.len();
         let major: String = user_agent[at..]
             .chars()
             .take_while(char::is_ascii_digit)

@@ -8,9 +8,9 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlVideoElement, MediaSource};
 
-use super::options;
 use super::shell::{Note, Shared, Shell, deliver};
 use super::telemetry::Reporter;
+use super::{js, options};
 use crate::engine::{Engine, EngineConfig, Input, cmcd::MAX_CMCD_ID};
 use crate::qoe::beacons::{PLAYER_NAME, PLAYER_VERSION};
 
@@ -35,7 +35,7 @@ export interface PlayerOptions {
   abr?: "default" | "throughput" | "bola" | "bb" | "robust-mpc";
   /** Level of the first segment, or -1 to let the ABR choose (default). */
   startLevel?: number;
-  /** Stop fetching when this much is buffered ahead, seconds (default 30). */
+  /** Stop fetching when this much is buffered ahead, seconds (default 60). */
   maxBufferSeconds?: number;
   /** Keep at most this much behind the playhead, seconds; `null` or `Infinity` keeps all (default 30). */
   backBufferSeconds?: number | null;
@@ -161,12 +161,6 @@ pub struct Player {
     shared: Rc<Shared>,
 }
 
-fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::UNDEFINED)
-}
-
 #[wasm_bindgen]
 impl Player {
     /// Whether this browser has Media Source Extensions and plays H.264/AAC in fMP4.
@@ -239,7 +233,8 @@ impl Player {
     #[wasm_bindgen(getter, unchecked_return_type = "Level[]")]
     pub fn levels(&self) -> JsValue {
         self.shared
-            .with(|shell| to_js(&shell.engine.levels()))
+            .with(|shell| js::levels(&shell.engine.levels()))
+            .flatten()
             .unwrap_or(JsValue::UNDEFINED)
     }
 
@@ -284,7 +279,8 @@ impl Player {
     #[wasm_bindgen(unchecked_return_type = "PlayerStats")]
     pub fn stats(&self) -> JsValue {
         self.shared
-            .with(|shell| to_js(&shell.engine.stats()))
+            .with(|shell| js::stats(&shell.engine.stats()))
+            .flatten()
             .unwrap_or(JsValue::UNDEFINED)
     }
 

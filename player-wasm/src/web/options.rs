@@ -69,18 +69,18 @@ fn field(object: &JsValue, name: &str) -> Result<Option<JsValue>, JsValue> {
 fn number(option: &str, value: &JsValue) -> Result<f64, JsValue> {
     value
         .as_f64()
-        .ok_or_else(|| type_error(format!("option {option}: expected a number")))
+        .ok_or_else(|| bad_option(option, "expected a number"))
 }
 
 fn boolean(option: &str, value: &JsValue) -> Result<bool, JsValue> {
     value
         .as_bool()
-        .ok_or_else(|| type_error(format!("option {option}: expected true or false")))
+        .ok_or_else(|| bad_option(option, "expected true or false"))
 }
 
 fn check_keys(object: &JsValue, option: &str, known: &[&str]) -> Result<(), JsValue> {
     let Some(object) = object.dyn_ref::<Object>() else {
-        return Err(type_error(format!("{option}: expected an object")));
+        return Err(type_error([option, ": expected an object"].concat()));
     };
     for key in Object::keys(object).iter() {
         let key = key.as_string().unwrap_or_default();
@@ -96,22 +96,21 @@ fn check_keys(object: &JsValue, option: &str, known: &[&str]) -> Result<(), JsVa
 
 fn retry(option: &str, value: &JsValue, mut policy: RetryPolicy) -> Result<RetryPolicy, JsValue> {
     if value.is_null() || !value.is_object() {
-        return Err(type_error(format!("option {option}: expected an object")));
+        return Err(bad_option(option, "expected an object"));
     }
-    check_keys(value, &format!("option {option}"), RETRY_NAMES)?;
+    check_keys(value, &["option ", option].concat(), RETRY_NAMES)?;
     // Checked here rather than left to the engine's validation, whose errors name the
     // engine's policy (`playlistRetry`, `segmentRetry`) but not the field.
     let whole = |name: &str, v: &JsValue| -> Result<f64, JsValue> {
-        let n = number(&format!("{option}.{name}"), v)?;
+        let field = [option, ".", name].concat();
+        let n = number(&field, v)?;
         if n.fract() != 0.0 || !(0.0..=100.0).contains(&n) {
-            return Err(type_error(format!(
-                "option {option}.{name}: expected a whole number from 0 to 100"
-            )));
+            return Err(bad_option(&field, "expected a whole number from 0 to 100"));
         }
         Ok(n)
     };
     let seconds = |name: &str, v: &JsValue| -> Result<f64, JsValue> {
-        let n = number(&format!("{option}.{name}"), v)?;
+        let n = number(&[option, ".", name].concat(), v)?;
         if !(n.is_finite() && n > 0.0) {
             return Err(type_error(format!(
                 "option {option}.{name}: expected a positive number of seconds, got {n}"

@@ -135,7 +135,6 @@ fn pump(shared: &Rc<Shared>) {
 }
 
 fn dispatch(shared: &Rc<Shared>, events: &[Event]) {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     for event in events {
         let name = event_name(event);
         let listeners: Vec<Function> = shared
@@ -148,7 +147,7 @@ fn dispatch(shared: &Rc<Shared>, events: &[Event]) {
         if listeners.is_empty() {
             continue;
         }
-        let Ok(value) = serde::Serialize::serialize(event, &serializer) else {
+        let Some(value) = super::js::event(event) else {
             continue;
         };
         for listener in listeners {
@@ -928,7 +927,9 @@ impl Shell {
     /// `SourceBuffer`s of `video/mp4` or `audio/mp4` without codecs).
     fn with_codecs(&mut self, track: TrackId, mime: String) -> Option<String> {
         let container = mime.split(';').next().unwrap_or(&mime).trim();
-        if mime.contains("codecs=") || !matches!(container, "video/mp4" | "audio/mp4") {
+        if crate::small_str::contains(&mime, "codecs=")
+            || !matches!(container, "video/mp4" | "audio/mp4")
+        {
             return Some(mime);
         }
         if let Some(read) = self.read_mimes.get(&track) {

@@ -88,7 +88,7 @@ fn floor(x: f64) -> f64 {
 /// Linear interpolation of `row` at fractional index `x` (clamped to the row).
 fn interp(row: &[V], x: f64) -> f64 {
     let last = row.len() - 1;
-    let x = x.clamp(0.0, last as f64);
+    let x = x.max(0.0).min(last as f64);
     let i = (x as usize).min(last - 1);
     let f = x - i as f64;
     f64::from(row[i]) * (1.0 - f) + f64::from(row[i + 1]) * f
@@ -161,7 +161,7 @@ impl Planner {
         let duration = ctx.segment_duration(0).max(1e-3);
         let horizon_segments = ((config.horizon_s / duration).ceil() as usize).max(1);
         let horizon = match ctx.segments_remaining {
-            Some(remaining) => remaining.clamp(1, horizon_segments),
+            Some(remaining) => remaining.max(1).min(horizon_segments),
             None => horizon_segments,
         };
         plan_blocks(
@@ -284,7 +284,7 @@ impl Planner {
             next_regimes = cur_regimes;
         }
         // The next segment, from the exact buffer.
-        let buffer = ctx.buffer_s.clamp(0.0, cap);
+        let buffer = ctx.buffer_s.max(0.0).min(cap);
         let last_mbps = ctx
             .last_level
             .filter(|&l| l < ctx.levels.len())
