@@ -300,7 +300,8 @@ pub fn aggregate_sampled<'a>(
     total.rebuffer_frequency = ratio(rebuffers, total.watch_time_s / 60.0);
     total.average_bitrate_bps = (bitrate_playing_s > 0.0).then(|| bitrate_s / bitrate_playing_s);
     total.switches_per_minute = ratio(switches, total.playing_time_s / 60.0);
-    total.score = (scored > 0.0).then(|| score_sum / scored);
+    // A weighted mean of values in 0..=100; rounding must not take it past either end.
+    total.score = (scored > 0.0).then(|| (score_sum / scored).clamp(0.0, 100.0));
     total
 }
 
