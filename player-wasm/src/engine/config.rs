@@ -19,7 +19,7 @@ pub struct RetryPolicy {
 /// `value` as JavaScript would print it for the usual cases (`1.5`, `-2`, `NaN`,
 /// `Infinity`), to three decimals, without the float formatting machinery (kilobytes of
 /// the browser package for two error messages).
-fn number_text(value: f64) -> String {
+pub fn number_text(value: f64) -> String {
     if value.is_nan() {
         return "NaN".into();
     }

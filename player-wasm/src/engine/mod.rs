@@ -32,7 +32,7 @@ mod scheduling;
 mod state;
 
 pub use cmcd::{CmcdKeys, CmcdSession, with_cmcd};
-pub use config::{ConfigError, EngineConfig, RetryPolicy};
+pub use config::{ConfigError, EngineConfig, RetryPolicy, number_text};
 pub use events::{ErrorKind, Event, LevelSummary};
 pub use io::{
     Action, AppendFailure, FetchFailure, FetchRequest, Input, MediaSnapshot, RequestId,

@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::telemetry::{Analytics, absolute, default_endpoint};
 use crate::abr::AbrKind;
-use crate::engine::{EngineConfig, RetryPolicy};
+use crate::engine::{EngineConfig, RetryPolicy, number_text};
 use crate::qoe::beacons::{Settings, is_identifier};
 use protocol::beacon::{MAX_CUSTOM_DIMENSIONS, MAX_TEXT_LEN};
 
@@ -19,6 +19,7 @@ const _: () = assert!(MAX_CUSTOM_DIMENSIONS == 10 && MAX_TEXT_LEN == 2048);
 pub const OPTION_NAMES: &[&str] = &[
     "abr",
     "startLevel",
+    "startPosition",
     "maxBufferSeconds",
     "backBufferSeconds",
     "capLevelToPlayerSize",
@@ -113,7 +114,8 @@ fn retry(option: &str, value: &JsValue, mut policy: RetryPolicy) -> Result<Retry
         let n = number(&[option, ".", name].concat(), v)?;
         if !(n.is_finite() && n > 0.0) {
             return Err(type_error(format!(
-                "option {option}.{name}: expected a positive number of seconds, got {n}"
+                "option {option}.{name}: expected a positive number of seconds, got {}",
+                number_text(n)
             )));
         }
         Ok(n)
@@ -133,7 +135,8 @@ fn retry(option: &str, value: &JsValue, mut policy: RetryPolicy) -> Result<Retry
     if policy.max_delay_s < policy.initial_delay_s {
         return Err(type_error(format!(
             "option {option}.maxDelaySeconds: must not be below initialDelaySeconds ({} < {})",
-            policy.max_delay_s, policy.initial_delay_s
+            number_text(policy.max_delay_s),
+            number_text(policy.initial_delay_s)
         )));
     }
     Ok(policy)
@@ -171,6 +174,18 @@ pub fn parse(options: &JsValue, base: EngineConfig) -> Result<EngineConfig, JsVa
             ));
         };
     }
+    if let Some(v) = field(options, "startPosition")? {
+        let seconds = number("startPosition", &v)?;
+        config.start_position_s = if seconds == -1.0 {
+            None
+        } else if seconds >= 0.0 && seconds.is_finite() {
+            Some(seconds)
+        } else {
+            return Err(type_error(
+                "option startPosition: expected seconds from the start, or -1 (automatic)".into(),
+            ));
+        };
+    }
     if let Some(v) = field(options, "maxBufferSeconds")? {
         config.max_buffer_s = number("maxBufferSeconds", &v)?;
     }
@@ -202,7 +217,8 @@ pub fn parse(options: &JsValue, base: EngineConfig) -> Result<EngineConfig, JsVa
         // The engine's own check names its field, `liveSyncTargetDurations`.
         if !(count.is_finite() && count > 0.0) {
             return Err(type_error(format!(
-                "option liveSyncDurationCount: expected a positive number of target durations, got {count}"
+                "option liveSyncDurationCount: expected a positive number of target durations, got {}",
+                number_text(count)
             )));
         }
         config.live_sync_target_durations = count;
