@@ -6,8 +6,9 @@
 //      discontinuity, videoOnly } or { reset: true } (a new stream: every track forgotten).
 // Out: { track, epoch, request, start (echoed), init, changed, mime, media } — init: the track's current init segment
 //      (`changed` when it is new), media: the segment's moof/mdat (video then audio) —
-//      with the media's videoRange / audioRange ({ start, end }, seconds of media time) and
-//      warnings; or { track, epoch, request, error }, or { error } when the module cannot load.
+//      with the media's videoRange / audioRange ({ start, end }, seconds of media time),
+//      metadata (the segment's ID3 tags: [{ pts, data }], pts in seconds) and warnings;
+//      or { track, epoch, request, error }, or { error } when the module cannot load.
 import init, { Transmuxer } from './transmux.js';
 
 const ready = init({ module_or_path: new URL('./transmux_bg.wasm', import.meta.url) });
@@ -68,6 +69,7 @@ async function handle(message) {
         media,
         videoRange: out.videoRange,
         audioRange: out.audioRange,
+        metadata: out.metadata,
         warnings: out.warnings,
       },
       [media.buffer],

@@ -792,8 +792,32 @@ for (const stream of discovered.streams.filter((s) => s.container === 'ts' || s.
           `${stream.name}: audio ends ${(result.avOffset * 1000).toFixed(0)} ms from video (${audioEnd.toFixed(3)} vs ${videoEnd.toFixed(3)} s)`,
         );
       }
+      // ID3 timed metadata reaches the page as `metadata` events, whole tags at their
+      // place on the timeline. Packed audio carries one per segment (its timestamp tag).
+      const tags = await p.page.evaluate(() =>
+        e2e.events
+          .filter((e) => e.type === 'metadata')
+          .map((e) => ({ time: e.time, pts: e.pts, track: e.track, head: String.fromCharCode(...e.data.subarray(0, 3)) })),
+      );
+      result.metadataEvents = tags.length;
+      for (const tag of tags) {
+        assert.equal(tag.head, 'ID3', `${stream.name}: a metadata event that is not an ID3 tag`);
+        assert.ok(
+          tag.time >= -0.5 && tag.time <= stream.duration + 0.5,
+          `${stream.name}: metadata at ${tag.time} s, outside the stream (0..${stream.duration} s)`,
+        );
+      }
+      if (stream.container === 'packed-audio') {
+        assert.ok(tags.length >= replies.length, `${stream.name}: ${tags.length} metadata events for ${replies.length} segments`);
+        const times = tags.map((tag) => tag.time);
+        assert.ok(
+          times.every((time, i) => i === 0 || time >= times[i - 1] - 0.05),
+          `${stream.name}: metadata out of order: ${times.join(', ')}`,
+        );
+      }
       result.outcome = how === 'ended' ? 'played to the end' : 'played';
       t.diagnostic(
+        `${tags.length} ID3 metadata events; ` +
         `${result.outcome} transmuxed (${result.mimes.join(' + ')}): ${last.currentTime.toFixed(2)} s, ${last.frames} frames, ` +
           `audio ${last.audioBytes} B decoded, ${replies.length} segments, A/V end offset ` +
           (result.avOffset === undefined ? 'n/a' : `${(result.avOffset * 1000).toFixed(1)} ms`),

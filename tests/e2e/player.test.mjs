@@ -739,6 +739,27 @@ test(
   },
 );
 
+test('startPosition: playback begins there, and viewId names each load', { timeout: 60_000 }, async () => {
+  const p = await openPage('player-start-position');
+  try {
+    const before = await p.page.evaluate(() => (e2e.create({ startPosition: 10 }), e2e.player.viewId));
+    assert.equal(before, undefined, 'no view before load()');
+    await p.page.evaluate(() => e2e.load('/media/short/master.m3u8'));
+    const { s1 } = await checkAdvancing(p, 1, ' from startPosition 10');
+    assert.ok(s1.currentTime >= 10 && s1.currentTime < 12, `playback began at ${s1.currentTime} s, not 10 s`);
+    const first = await p.page.evaluate(() => e2e.player.viewId);
+    assert.match(first, /^[0-9a-f]{32}$/);
+    await p.page.evaluate(() => e2e.load('/media/short/master.m3u8'));
+    const second = await p.page
+      .waitForFunction((first) => e2e.player.viewId !== first && e2e.player.viewId, first, { timeout: 5_000 })
+      .then((handle) => handle.jsonValue())
+      .catch(() => null);
+    assert.ok(second && second !== first, `a new load() is a new view: ${first} then ${second}`);
+  } finally {
+    await finish(p);
+  }
+});
+
 test('/faults/: recovers from 500s, a 5 s stall and a truncated segment without a fatal error', { timeout: 150_000 }, async (t) => {
   const p = await openPage('player-faults');
   const logStart = fs.statSync(collector.logFile).size;
@@ -853,6 +874,7 @@ test('invalid options throw a TypeError naming the option', { timeout: 60_000 },
       [{ maxBufferSeconds: -1 }, 'maxBufferSeconds'],
       [{ bogus: 1 }, 'bogus'],
       [{ abr: 'x' }, 'abr'],
+      [{ startPosition: -5 }, 'startPosition'],
     ];
     const messages = [];
     for (const [options, name] of cases) {

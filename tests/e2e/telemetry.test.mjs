@@ -226,8 +226,10 @@ test('our player reports a whole view, and CMCD on every request names it', { ti
     );
     await waitIn(p, 'the end', () => document.getElementById('video').ended, null, 90_000);
     const measured = await p.page.evaluate(() => e2e.measured());
+    const viewId = await p.page.evaluate(() => e2e.player.viewId);
     await p.page.evaluate(() => e2e.player.destroy());
     const { view, events } = await waitForView('ours-full', hasEnd, 'the view of our player');
+    assert.equal(viewId, view.view_id, 'player.viewId names the view the collector stored');
     const types = events.map((e) => e.type);
     assert.ok(
       inOrder(types, ['viewstart', 'playrequest', 'firstframe', 'levelswitch', 'heartbeat', 'ended', 'viewend']),
@@ -409,8 +411,10 @@ test('Monitor with hls.js reports what the page measured, like our player on the
     await waitIn(p, 'the end', () => document.getElementById('video').ended, null, 90_000);
     const measured = await p.page.evaluate(() => e2e.measured());
     const version = await p.page.evaluate(() => e2e.hlsVersion);
+    const viewId = await p.page.evaluate(() => e2e.monitor.viewId);
     await p.page.evaluate(() => e2e.monitor.detach());
     const { view, events } = await waitForView('hlsjs-monitor', hasEnd, 'the Monitor\'s view of hls.js');
+    assert.equal(viewId, view.view_id, 'monitor.viewId names the view the collector stored');
     const types = events.map((e) => e.type);
     assert.ok(inOrder(types, ['viewstart', 'playrequest', 'firstframe', 'heartbeat', 'ended', 'viewend']), types.join(' '));
     assert.equal(view.player, 'hls.js');

@@ -35,6 +35,9 @@ export interface PlayerOptions {
   abr?: "default" | "throughput" | "bola" | "bb" | "robust-mpc";
   /** Level of the first segment, or -1 to let the ABR choose (default). */
   startLevel?: number;
+  /** Where playback begins, seconds from the start of the stream; -1 (default) starts
+   * at `EXT-X-START`, else at the start (VOD) or 3 target durations from the live edge. */
+  startPosition?: number;
   /** Stop fetching when this much is buffered ahead, seconds (default 60). */
   maxBufferSeconds?: number;
   /** Keep at most this much behind the playhead, seconds; `null` or `Infinity` keeps all (default 30). */
@@ -124,6 +127,10 @@ export interface PlayerEvents {
   retryScheduled: { type: "retryScheduled"; request: number; attempt: number; delay: number };
   error: { type: "error"; kind: string; fatal: boolean; details: string };
   ended: { type: "ended" };
+  /** An ID3 tag of a transmuxed MPEG-TS or packed-audio segment (timed metadata), raised
+   * when the segment is ready to append: `time` is its place on the element's timeline,
+   * `pts` the stream's own timestamp (seconds), `data` the whole tag ("ID3" header on). */
+  metadata: { type: "metadata"; track: "main" | "audio"; time: number; pts: number; data: Uint8Array };
 }
 
 export type PlayerEvent = PlayerEvents[keyof PlayerEvents];
@@ -236,6 +243,14 @@ impl Player {
             .with(|shell| js::levels(&shell.engine.levels()))
             .flatten()
             .unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// The current view's id, a new one for each `load()`: the analytics view
+    /// (`/api/v1/views/{id}`, the dashboard's view page) and the CMCD session id
+    /// (`sid`). `undefined` before the first `load()`.
+    #[wasm_bindgen(getter, js_name = viewId)]
+    pub fn view_id(&self) -> Option<String> {
+        self.shared.with(|shell| shell.view_id.clone()).flatten()
     }
 
     /// Level on screen, or -1 before the first frame.

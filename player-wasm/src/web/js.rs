@@ -226,3 +226,21 @@ pub fn event(event: &Event) -> Option<JsValue> {
     }
     Some(o.done())
 }
+
+/// A `metadata` event: one ID3 tag from a transmuxed segment, at `time` on the element's
+/// timeline (`pts`: the stream's own timestamp, seconds).
+pub fn metadata(track: TrackId, time: f64, pts: f64, data: &JsValue) -> JsValue {
+    let object = Obj::new();
+    object.str("type", "metadata");
+    object.str(
+        "track",
+        match track {
+            TrackId::Main => "main",
+            TrackId::Audio => "audio",
+        },
+    );
+    object.num("time", time);
+    object.num("pts", pts);
+    object.set("data", data);
+    object.done()
+}

@@ -58,6 +58,7 @@ struct Watch {
     hls_listeners: Vec<(&'static str, HlsCallback)>,
     timer: Option<i32>,
     timer_callback: Option<Callback>,
+    view_id: String,
 }
 
 #[wasm_bindgen]
@@ -99,7 +100,8 @@ impl Monitor {
             })
             .unwrap_or_else(|| PLAYER_VERSION.into());
         let reporter = Reporter::new(&analytics, &player, &version);
-        reporter.start_view(random_id(), video.current_time());
+        let view_id = random_id();
+        reporter.start_view(view_id.clone(), video.current_time());
         let inner = Rc::new(RefCell::new(Watch {
             video,
             hls,
@@ -109,10 +111,18 @@ impl Monitor {
             hls_listeners: Vec::new(),
             timer: None,
             timer_callback: None,
+            view_id,
         }));
         listen(&inner);
         look(&Rc::downgrade(&inner), "");
         Ok(Monitor { inner })
+    }
+
+    /// The id of the view this monitor reports (as the dashboard and
+    /// `/api/v1/views/{id}` know it).
+    #[wasm_bindgen(getter, js_name = viewId)]
+    pub fn view_id(&self) -> String {
+        self.inner.borrow().view_id.clone()
     }
 
     /// Ends the view (its last events leave with `navigator.sendBeacon`) and stops

@@ -122,38 +122,43 @@ fn pump(shared: &Rc<Shared>) {
             shell.schedule_timer();
             let events = std::mem::take(&mut shell.events);
             shell.report(&events);
-            events
+            (events, std::mem::take(&mut shell.page_events))
         };
-        if events.is_empty() {
+        let (events, page_events) = events;
+        if events.is_empty() && page_events.is_empty() {
             if shared.inbox.borrow().is_empty() {
                 return;
             }
             continue;
         }
-        dispatch(shared, &events);
+        for event in &events {
+            dispatch(shared, event_name(event), || super::js::event(event));
+        }
+        for (name, value) in page_events {
+            dispatch(shared, name, || Some(value));
+        }
     }
 }
 
-fn dispatch(shared: &Rc<Shared>, events: &[Event]) {
-    for event in events {
-        let name = event_name(event);
-        let listeners: Vec<Function> = shared
-            .listeners
-            .borrow()
-            .iter()
-            .filter(|(wanted, _)| wanted == name || wanted == "*")
-            .map(|(_, f)| f.clone())
-            .collect();
-        if listeners.is_empty() {
-            continue;
-        }
-        let Some(value) = super::js::event(event) else {
-            continue;
-        };
-        for listener in listeners {
-            if let Err(error) = listener.call1(&JsValue::NULL, &value) {
-                web_sys::console::error_2(&"player listener threw".into(), &error);
-            }
+/// Calls the listeners of event `name` (and of `*`) with the event `make` builds, if
+/// anyone listens.
+fn dispatch(shared: &Rc<Shared>, name: &str, make: impl FnOnce() -> Option<JsValue>) {
+    let listeners: Vec<Function> = shared
+        .listeners
+        .borrow()
+        .iter()
+        .filter(|(wanted, _)| wanted == name || wanted == "*")
+        .map(|(_, f)| f.clone())
+        .collect();
+    if listeners.is_empty() {
+        return;
+    }
+    let Some(value) = make() else {
+        return;
+    };
+    for listener in listeners {
+        if let Err(error) = listener.call1(&JsValue::NULL, &value) {
+            web_sys::console::error_2(&"player listener threw".into(), &error);
         }
     }
 }
@@ -231,6 +236,11 @@ pub struct Shell {
     /// Replies of the worker for another epoch (before a new source or `MediaSource`)
     /// are dropped.
     epoch: u32,
+    /// The current view's id (the analytics view and the CMCD session), once a source
+    /// was loaded.
+    pub view_id: Option<String>,
+    /// Events of the page only (not the engine's), with their API name: ID3 `metadata`.
+    page_events: Vec<(&'static str, JsValue)>,
 }
 
 /// Seconds on the page's monotonic clock.
@@ -273,6 +283,8 @@ impl Shell {
                 worker: None,
                 transmuxed: [None, None],
                 epoch: 0,
+                view_id: None,
+                page_events: Vec::new(),
             }),
             inbox: RefCell::new(VecDeque::new()),
             active: RefCell::new(SmallMap::new()),
@@ -322,6 +334,7 @@ impl Shell {
     /// view ended.
     fn begin_view(&mut self) {
         let id = random_id();
+        self.view_id = Some(id.clone());
         if let Some(cid) = &self.cmcd {
             self.engine.set_cmcd(Some(CmcdSession {
                 sid: id.clone(),
@@ -570,6 +583,9 @@ impl Shell {
             );
         }
         let start = field("start").as_f64().filter(|start| !start.is_nan());
+        if let Some(start) = start {
+            self.timed_metadata(track, start, message);
+        }
         if let Ok(bytes) = field("media").dyn_into::<Uint8Array>() {
             self.push_op(
                 track,
@@ -579,6 +595,33 @@ impl Shell {
                     start,
                 },
             );
+        }
+    }
+
+    /// The ID3 tags of a transmuxed segment as `metadata` events: each at the playlist's
+    /// position of the segment plus its distance from the segment's first media sample
+    /// (as the segment itself is placed).
+    fn timed_metadata(&mut self, track: TrackId, start: f64, message: &JsValue) {
+        let tags = transmux::get(message, "metadata");
+        if !js_sys::Array::is_array(&tags) {
+            return;
+        }
+        let range_start = |key| transmux::get(&transmux::get(message, key), "start").as_f64();
+        let media_start = match track {
+            TrackId::Main => range_start("videoRange").or_else(|| range_start("audioRange")),
+            TrackId::Audio => range_start("audioRange"),
+        };
+        for tag in js_sys::Array::from(&tags).iter() {
+            let Some(pts) = transmux::get(&tag, "pts")
+                .as_f64()
+                .filter(|pts| pts.is_finite())
+            else {
+                continue;
+            };
+            let time = media_start.map_or(start, |media| start + (pts - media));
+            let data = transmux::get(&tag, "data");
+            self.page_events
+                .push(("metadata", super::js::metadata(track, time, pts, &data)));
         }
     }
 
