@@ -1,6 +1,6 @@
 -- wrk script for tests/bench/ingest.sh: POSTs QoE beacon batches to /v1/beacons.
 --
---   wrk -t2 -c200 -d15s -s tests/bench/ingest.lua http://HOST:PORT -- KEY TAG [EVENTS] [ACTIVE]
+--   wrk -t2 -c200 -d15s -s tests/bench/ingest.lua http://HOST:PORT -- KEY TAG [EVENTS] [ACTIVE] [PACE_MS]
 --
 -- Every request is a new, valid batch (protocol/src/beacon.rs): its view id and sequence
 -- number are unique in the run, so nothing is a duplicate. Each wrk thread keeps ACTIVE
@@ -12,6 +12,9 @@
 -- seeks, and the last batch ends with ended and viewend. Dimensions (video, player,
 -- browser, OS, page, a custom dimension) vary by view.
 --
+-- PACE_MS (default 0: as fast as answers come) makes each connection wait that long before
+-- each request, for a fixed offered load: CONNS × 1000 / PACE_MS batches/s at most.
+--
 -- KEY is the ingest key (`demo`, or an unknown key for the run that stores nothing); TAG
 -- makes view ids unique across runs. done() prints one line for the script to parse:
 --   RESULT requests=N duration_us=N non2xx=N socket_errors=N p50_us=N p99_us=N max_us=N
@@ -22,6 +25,7 @@ thread_id = 0 -- set per thread by setup()
 local key, tag = "demo", "run"
 local events_per_batch, active = 20, 1000
 local batches_per_view = 5
+local pace_ms = 0
 local t0_ms = 0
 
 function setup(thread)
@@ -34,6 +38,7 @@ function init(args)
   tag = args[2] or tag
   events_per_batch = tonumber(args[3] or "") or events_per_batch
   active = tonumber(args[4] or "") or active
+  pace_ms = tonumber(args[5] or "") or pace_ms
   t0_ms = os.time() * 1000
 end
 
@@ -74,6 +79,10 @@ local function ev(t, kind, pt, rest)
     s = s .. "," .. rest
   end
   return s .. "}"
+end
+
+function delay()
+  return pace_ms
 end
 
 function request()

@@ -6,6 +6,11 @@
 //! are not fsynced. A 2xx promises the batch is durable, so every commit is fsynced;
 //! group commit makes that one fsync per group rather than per request, which is why the
 //! stronger setting costs little under load.
+//!
+//! Checkpoints (copying the WAL into the database file, with its own fsync) run on a
+//! thread of their own every second, never in the writer: SQLite's automatic checkpoint
+//! would run inside whichever commit crosses its threshold, and every batch waiting on
+//! that commit would wait for the checkpoint too (the tail of the ingest latency).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -187,14 +192,40 @@ pub(crate) fn start(
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
     )?;
     migrate(&conn)?;
+    conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+    let checkpointer = open(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || write_loop(Writer { conn }, queue, metrics))?;
-    Ok(Arc::new(Readers {
+    let readers = Arc::new(Readers {
         idle: Mutex::new(Vec::new()),
         permits: Semaphore::new(readers.max(1)),
         path: path.to_path_buf(),
-    }))
+    });
+    let weak = Arc::downgrade(&readers);
+    std::thread::Builder::new()
+        .name("store-checkpoint".into())
+        .spawn(move || checkpoint_loop(&checkpointer, &weak))?;
+    Ok(readers)
+}
+
+/// How often the checkpoint thread copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Checkpoints every [`CHECKPOINT_EVERY`] while the store is open (its readers alive),
+/// and once more when it closes. `PASSIVE`: never waits for the writer or readers; what
+/// it cannot copy now it copies next time.
+fn checkpoint_loop(conn: &Connection, store: &std::sync::Weak<Readers>) {
+    let checkpoint = || {
+        if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(%error, "WAL checkpoint failed");
+        }
+    };
+    while store.strong_count() > 0 {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        checkpoint();
+    }
+    checkpoint();
 }
 
 fn write_loop(mut writer: Writer, mut queue: mpsc::Receiver<Job>, metrics: Arc<Metrics>) {
