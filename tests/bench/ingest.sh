@@ -58,81 +58,12 @@ UNKNOWN_KEY=bench-unknown-key
 for prog in wrk python3 curl "$BIN"; do
     command -v "$prog" >/dev/null || { echo "bench-ingest: $prog not found (make deps)" >&2; exit 1; }
 done
-if [ -z "${SKIP_PG:-}" ]; then
-    if [ -z "${PG_BIN:-}" ]; then
-        PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-    fi
-    [ -x "${PG_BIN:-}/initdb" ] || { echo "bench-ingest: PostgreSQL binaries not found (make deps, or SKIP_PG=1)" >&2; exit 1; }
-fi
-
-WORK=$(mktemp -d /tmp/bench-ingest.XXXXXX)
-chmod 755 "$WORK"
+NAME=bench-ingest
+# WORK, PG_BIN, start_collector, start_pg, stop_collector, stop_pg, the exit trap.
+source tests/bench/lib/services.sh
 # A copy of the binary: a rebuild during the run must not change what is measured.
 cp "$BIN" "$WORK/collector"
-mkdir -p "$WORK/media"
-COLLECTOR_PID=
-PG_DIR=
-AS_PG=()
-if [ "$(id -u)" = 0 ]; then AS_PG=(runuser -u postgres --); fi
 
-stop_collector() {
-    if [ -n "$COLLECTOR_PID" ]; then
-        kill "$COLLECTOR_PID" 2>/dev/null || true
-        wait "$COLLECTOR_PID" 2>/dev/null || true
-        COLLECTOR_PID=
-    fi
-}
-stop_pg() {
-    if [ -n "$PG_DIR" ]; then
-        "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-        PG_DIR=
-    fi
-}
-cleanup() {
-    stop_collector
-    stop_pg
-    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_collector NAME DB_URL: sets COLLECTOR_PID and URL.
-start_collector() {
-    : > "$WORK/$1.out"
-    "$WORK/collector" serve --media "$WORK/media" --addr 127.0.0.1:0 --log warn \
-        --rate-limit 0 --db "$2" > "$WORK/$1.out" 2> "$WORK/$1.err" &
-    COLLECTOR_PID=$!
-    for _ in $(seq 200); do
-        grep -q 'listening on' "$WORK/$1.out" 2>/dev/null && break
-        kill -0 "$COLLECTOR_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    URL=$(sed -n 's/^collector listening on \(http:[^ ]*\)$/\1/p' "$WORK/$1.out" | head -1)
-    [ -n "$URL" ] || { echo "collector did not start:" >&2; cat "$WORK/$1.err" >&2; exit 1; }
-}
-
-start_pg() {
-    PG_DIR=$WORK/pg
-    mkdir -p "$PG_DIR"
-    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR"
-    "${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C \
-        --no-sync > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; exit 1; }
-    local started=
-    for _ in 1 2 3 4 5; do
-        PG_PORT=$(free_port)
-        if "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-            -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB" \
-            start > /dev/null 2>&1; then
-            started=1
-            break
-        fi
-    done
-    [ -n "$started" ] || { echo "PostgreSQL did not start:" >&2; cat "$PG_DIR/server.log" >&2; exit 1; }
-    PG_PID=$(head -1 "$PG_DIR/data/postmaster.pid")
-}
 psql_q() { # DATABASE SQL
     "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$1" -Atq -F ' ' -c "$2"
 }
@@ -240,7 +171,7 @@ echo
 
 for round in $(seq "$ROUNDS"); do
     echo "round $round"
-    start_collector "sqlite-r$round" "sqlite://$WORK/r$round.db"
+    start_collector "sqlite-r$round" "sqlite://$WORK/r$round.db" --rate-limit 0
     rejects_before=$(metric 'collector_beacon_rejects_total\{reason="unauthorized",status="401"\}')
     if [ $((round % 2)) -eq 1 ]; then
         run "$round" sqlite durable demo
@@ -263,7 +194,7 @@ for round in $(seq "$ROUNDS"); do
     rm -f "$WORK/r$round.db" "$WORK/r$round.db-wal" "$WORK/r$round.db-shm"
     if [ -z "${SKIP_PG:-}" ]; then
         "${AS_PG[@]}" "$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" -U postgres "bench_r$round"
-        start_collector "pg-r$round" "postgres://postgres@127.0.0.1:$PG_PORT/bench_r$round"
+        start_collector "pg-r$round" "postgres://postgres@127.0.0.1:$PG_PORT/bench_r$round" --rate-limit 0
         run "$round" postgres durable demo
         check postgres "$round"
         if [ "$PACE_MS" != 0 ]; then

@@ -45,78 +45,11 @@ for prog in python3 curl "$BIN" "$SEED"; do
         exit 1
     }
 done
-if [ -z "${SKIP_PG:-}" ]; then
-    if [ -z "${PG_BIN:-}" ]; then
-        PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-    fi
-    [ -x "${PG_BIN:-}/initdb" ] || { echo "bench-overview: PostgreSQL binaries not found (make deps, or SKIP_PG=1)" >&2; exit 1; }
-fi
-
-WORK=$(mktemp -d /tmp/bench-overview.XXXXXX)
-chmod 755 "$WORK"
+NAME=bench-overview
+# WORK, PG_BIN, start_collector, start_pg, stop_collector, stop_pg, the exit trap.
+source tests/bench/lib/services.sh
 cp "$BIN" "$WORK/collector"
 cp "$SEED" "$WORK/seed_views"
-mkdir -p "$WORK/media"
-COLLECTOR_PID=
-PG_DIR=
-AS_PG=()
-if [ "$(id -u)" = 0 ]; then AS_PG=(runuser -u postgres --); fi
-
-stop_collector() {
-    if [ -n "$COLLECTOR_PID" ]; then
-        kill "$COLLECTOR_PID" 2>/dev/null || true
-        wait "$COLLECTOR_PID" 2>/dev/null || true
-        COLLECTOR_PID=
-    fi
-}
-stop_pg() {
-    if [ -n "$PG_DIR" ]; then
-        "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-        PG_DIR=
-    fi
-}
-cleanup() {
-    stop_collector
-    stop_pg
-    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-start_collector() { # NAME DB_URL: sets COLLECTOR_PID and URL
-    "$WORK/collector" serve --media "$WORK/media" --addr 127.0.0.1:0 --log warn \
-        --retention-days 0 --rollup-retention-days 0 --db "$2" > "$WORK/$1.out" 2> "$WORK/$1.err" &
-    COLLECTOR_PID=$!
-    for _ in $(seq 300); do
-        grep -q 'listening on' "$WORK/$1.out" 2>/dev/null && break
-        kill -0 "$COLLECTOR_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    URL=$(sed -n 's/^collector listening on \(http:[^ ]*\)$/\1/p' "$WORK/$1.out" | head -1)
-    [ -n "$URL" ] || { echo "collector did not start:" >&2; cat "$WORK/$1.err" >&2; exit 1; }
-}
-
-start_pg() {
-    PG_DIR=$WORK/pg
-    mkdir -p "$PG_DIR"
-    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR"
-    "${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C \
-        --no-sync > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; exit 1; }
-    local started=
-    for _ in 1 2 3 4 5; do
-        PG_PORT=$(free_port)
-        if "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-            -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB" \
-            start > /dev/null 2>&1; then
-            started=1
-            break
-        fi
-    done
-    [ -n "$started" ] || { echo "PostgreSQL did not start:" >&2; cat "$PG_DIR/server.log" >&2; exit 1; }
-}
 
 seed() { # DB_URL
     "$WORK/seed_views" --db "$1" --views "$VIEWS" --days "$DAYS" > "$WORK/seed.out" 2> "$WORK/seed.err" \
@@ -256,7 +189,7 @@ if [ -z "${SKIP_SQLITE:-}" ]; then
     echo "## SQLite"
     seed "sqlite://$WORK/views.db"
     echo "  database file: $(du -m "$WORK/views.db" | cut -f1) MB"
-    start_collector sqlite "sqlite://$WORK/views.db"
+    start_collector sqlite "sqlite://$WORK/views.db" --retention-days 0 --rollup-retention-days 0
     time_api sqlite
     plans sqlite
     stop_collector
@@ -270,7 +203,7 @@ if [ -z "${SKIP_PG:-}" ]; then
     echo "  $("$PG_BIN/postgres" --version), port $PG_PORT, shared_buffers=256MB"
     "${AS_PG[@]}" "$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" -U postgres views
     seed "postgres://postgres@127.0.0.1:$PG_PORT/views"
-    start_collector pg "postgres://postgres@127.0.0.1:$PG_PORT/views"
+    start_collector pg "postgres://postgres@127.0.0.1:$PG_PORT/views" --retention-days 0 --rollup-retention-days 0
     time_api postgres
     plans postgres
     stop_collector
